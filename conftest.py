@@ -1,0 +1,68 @@
+"""Shared fixtures for every app's tests: `api`, `user`, `staff`, `auth_api`, and test-wide isolation."""
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from rest_framework.test import APIClient
+
+from tunee.celery import app as celery_app
+
+# Tests never write to the development broker under var/: messages go to kombu's in-memory transport, where a test
+# can look at what was enqueued, and no job runs unless a test starts a worker.
+celery_app.conf.update(broker_url="memory://", broker_transport_options={}, task_always_eager=False)
+
+
+@pytest.fixture(autouse=True)
+def _isolation(settings):
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def api():
+    return APIClient()
+
+
+@pytest.fixture
+def user(db):
+    from accounts.tests.factories import UserFactory
+
+    return UserFactory()
+
+
+@pytest.fixture
+def staff(db):
+    from accounts.tests.factories import UserFactory
+
+    return UserFactory(is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def auth_api(user):
+    """An API client logged in as `user`."""
+    client = APIClient()
+    client.force_authenticate(user)
+    client.user = user
+    return client
+
+
+@pytest.fixture
+def is_postgres():
+    return connection.vendor == "postgresql"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Race tests need PostgreSQL; CI always has it (DATABASE_URL), a plain local run on SQLite skips them."""
+    import os
+
+    from django.conf import settings
+
+    if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        return
+    if os.environ.get("CI"):
+        raise pytest.UsageError("CI must run on PostgreSQL: set DATABASE_URL")
+    skip = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL)")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)

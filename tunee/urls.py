@@ -1,0 +1,39 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path, re_path
+from django.views.static import serve
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from tunee import health
+from tunee.api.views import api_not_found
+
+handler400 = "tunee.api.views.handler400"
+handler403 = "tunee.api.views.handler403"
+handler404 = "tunee.api.views.handler404"
+handler500 = "tunee.api.views.handler500"
+
+api_patterns = [
+    path("", include("accounts.urls")),
+    path("", include("membership.urls")),
+    path("", include("payments.urls")),
+    path("", include("generation.urls")),
+    path("", include("works.urls")),
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("", include("django_prometheus.urls")),  # /metrics
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
+    path("api/", include(api_patterns)),
+    re_path(r"^api(?:/.*)?$", api_not_found),
+    path("", include("accounts.web_urls")),
+    path("", include("payments.web_urls")),
+    path("", include("works.web_urls")),
+]
+
+if settings.SERVE_MEDIA:
+    urlpatterns.insert(0, re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}))
