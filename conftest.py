@@ -13,7 +13,9 @@ celery_app.conf.update(broker_url="memory://", broker_transport_options={}, task
 
 
 @pytest.fixture(autouse=True)
-def _isolation(settings):
+def _isolation(settings, tmp_path):
+    """Each test starts with an empty cache and writes its files under its own temporary folder, never var/."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
     cache.clear()
     yield
     cache.clear()
