@@ -50,6 +50,18 @@ def auth_api(user):
 
 
 @pytest.fixture
+def member(db):
+    """A user with a running monthly membership."""
+    from accounts.tests.factories import UserFactory
+    from membership.models import Plan
+    from membership.services import membership_extend
+
+    person = UserFactory()
+    membership_extend(user=person, plan=Plan.objects.get(type="monthly"), source="test")
+    return person
+
+
+@pytest.fixture
 def is_postgres():
     return connection.vendor == "postgresql"
 

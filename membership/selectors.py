@@ -1,18 +1,163 @@
 """Reads of membership, quota and points state.
 
-`user_entitlements` is the interface the accounts profile uses (API.md §3 "The user profile"); the entitlements
-issue fills it from the real tables. Until then it shows the free level.
+A lapsed membership reads as free everywhere, without a cron: validity is always `expires_at > now`.
 """
 
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.core.cache import cache
 from django.utils import timezone
+
+from .models import DailyUsage, Membership, Plan, PointPackage, PointsAccount, PointsEntry
+
+PLANS_CACHE_KEY = "membership:plans:v1"
+PACKAGES_CACHE_KEY = "membership:packages:v1"
+CATALOG_TTL = 300
+
+
+def business_today() -> date:
+    """The business day (TIME_ZONE, Asia/Shanghai by default): daily quotas reset at its midnight."""
+    return timezone.localdate()
+
+
+def fen_to_yuan(fen: int) -> Decimal:
+    return (Decimal(fen) / 100).quantize(Decimal("0.01"))
+
+
+# --- catalog (cached; the admin invalidates through services.catalog_changed) ------------------------------------
+
+
+def plans() -> list[dict]:
+    """Every plan row as a dict (free included), ordered by rank."""
+    data = cache.get(PLANS_CACHE_KEY)
+    if data is None:
+        data = list(
+            Plan.objects.order_by("rank").values(
+                "id", "type", "name", "price_fen", "duration_days", "daily_limit", "features", "rank", "is_active"
+            )
+        )
+        cache.set(PLANS_CACHE_KEY, data, CATALOG_TTL)
+    return data
+
+
+def plan_by_type(plan_type: str) -> dict | None:
+    return next((plan for plan in plans() if plan["type"] == plan_type), None)
+
+
+def plan_ranks() -> dict[str, int]:
+    return {plan["type"]: plan["rank"] for plan in plans()}
+
+
+def purchasable_plans() -> list[dict]:
+    return [plan for plan in plans() if plan["is_active"] and plan["type"] != Plan.Type.FREE]
+
+
+def packages() -> list[dict]:
+    """Active point packages, cheapest first."""
+    data = cache.get(PACKAGES_CACHE_KEY)
+    if data is None:
+        data = list(
+            PointPackage.objects.filter(is_active=True)
+            .order_by("sort_order", "price_fen")
+            .values("id", "name", "points", "price_fen")
+        )
+        cache.set(PACKAGES_CACHE_KEY, data, CATALOG_TTL)
+    return data
+
+
+# --- membership state ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MembershipState:
+    level: str
+    is_valid: bool  # a paid membership is running (Photo Song's isVIP)
+    started_at: datetime | None
+    expires_at: datetime | None
+    custom_daily_limit: int | None
+
+    @property
+    def is_member(self) -> bool:
+        return self.is_valid
+
+
+def membership_state(*, user) -> MembershipState:
+    row = Membership.objects.filter(user=user).first() if user.pk else None
+    now = timezone.now()
+    custom = row.custom_daily_limit if row else None
+    if row and row.expires_at and row.expires_at > now:
+        return MembershipState(row.level, True, row.started_at, row.expires_at, custom)
+    return MembershipState(Plan.Type.FREE, False, None, None, custom)
+
+
+def is_member(*, user) -> bool:
+    """Members get the priority queue and high-quality audio."""
+    return membership_state(user=user).is_valid
+
+
+def _limit_for(state: MembershipState) -> int:
+    if state.custom_daily_limit is not None:
+        return state.custom_daily_limit
+    plan = plan_by_type(state.level) or plan_by_type(Plan.Type.FREE)
+    return plan["daily_limit"] if plan else 0
+
+
+def daily_limit(*, user) -> int:
+    """Generations a day before extras: the personal limit staff set, else the plan's."""
+    return _limit_for(membership_state(user=user))
+
+
+def points_balance(*, user) -> int:
+    return PointsAccount.objects.filter(user=user).values_list("balance", flat=True).first() or 0
+
+
+@dataclass(frozen=True)
+class QuotaStatus:
+    day: date
+    daily_limit: int  # the plan's or personal limit plus today's extras
+    used: int
+    remaining: int
+    membership: MembershipState
+    points: int
+
+
+def quota_status(*, user) -> QuotaStatus:
+    state = membership_state(user=user)
+    day = business_today()
+    usage = DailyUsage.objects.filter(user=user, day=day).values("used", "extra").first() or {"used": 0, "extra": 0}
+    limit = _limit_for(state) + usage["extra"]
+    return QuotaStatus(
+        day=day,
+        daily_limit=limit,
+        used=usage["used"],
+        remaining=max(0, limit - usage["used"]),
+        membership=state,
+        points=points_balance(user=user),
+    )
+
+
+def membership_dict(state: MembershipState) -> dict:
+    return {
+        "level": state.level,
+        "isValid": state.is_valid,
+        "expiresAt": state.expires_at,
+        "startedAt": state.started_at,
+    }
 
 
 def user_entitlements(*, user) -> dict:
     """The profile's entitlement fields, keys exactly as the contract spells them (the renderer keeps camelCase)."""
+    status = quota_status(user=user)
     return {
-        "membership": {"level": "free", "isValid": True, "expiresAt": None, "startedAt": None},
-        "isVIP": False,
-        "membershipEndDate": None,
-        "points": 0,
-        "dailyStats": {"date": timezone.localdate().isoformat(), "usedCount": 0, "totalCount": 3},
+        "membership": membership_dict(status.membership),
+        "isVIP": status.membership.is_valid,
+        "membershipEndDate": status.membership.expires_at,
+        "points": status.points,
+        "dailyStats": {"date": status.day.isoformat(), "usedCount": status.used, "totalCount": status.daily_limit},
     }
+
+
+def points_history(*, user):
+    return PointsEntry.objects.filter(user=user).order_by("-created_at", "-id")

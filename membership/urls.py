@@ -1,3 +1,10 @@
-"""API routes of this app, mounted under /api/ by tunee/urls.py."""
+from django.urls import path
 
-urlpatterns: list = []
+from . import apis
+
+urlpatterns = [
+    path("membership/info", apis.MembershipInfoApi.as_view(), name="membership-info"),
+    path("generation/quota", apis.QuotaApi.as_view(), name="generation-quota"),
+    path("points/history", apis.PointsHistoryApi.as_view(), name="points-history"),
+    path("points/packages", apis.PointPackagesApi.as_view(), name="points-packages"),
+]

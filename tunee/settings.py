@@ -253,6 +253,10 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {},
 }
 
+# --- Entitlements ---------------------------------------------------------------------------------------------
+# Points a generation costs once the day's quota is used up (0 turns paying with points off).
+GENERATION_POINTS_COST = env.int("GENERATION_POINTS_COST", default=10)
+
 # --- Celery ---------------------------------------------------------------------------------------------------
 # Without CELERY_BROKER_URL the broker is kombu's filesystem transport under var/: no server needed, and the jobs
 # still run in a separate worker process (`make run` starts one).

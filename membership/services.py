@@ -1,0 +1,356 @@
+"""Writes of entitlements: membership time, the daily quota, points, and staff adjustments.
+
+Every function is keyword-only and atomic. Concurrency is handled by the database, not by Python: the quota is
+taken by one conditional UPDATE (`used < limit`), points by a conditional UPDATE (`balance >= amount`) backed by a
+CHECK constraint, membership changes under a row lock, refunds by a conditional UPDATE on the charge plus a
+unique constraint on the refund's ledger entry.
+"""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from tunee.api.errors import ApiError, Code
+
+from . import selectors
+from .models import (
+    Charge,
+    DailyUsage,
+    Membership,
+    MembershipEvent,
+    Plan,
+    PointsAccount,
+    PointsEntry,
+    StaffAdjustment,
+)
+
+Reason = PointsEntry.Reason
+
+
+# --- catalog ---------------------------------------------------------------------------------------------------
+
+
+def catalog_changed() -> None:
+    """Call after plans or packages change (the admin does) so that the cached catalog is read again."""
+    cache.delete_many([selectors.PLANS_CACHE_KEY, selectors.PACKAGES_CACHE_KEY])
+
+
+# --- membership ------------------------------------------------------------------------------------------------
+
+
+def _membership_for_update(user) -> Membership:
+    Membership.objects.bulk_create([Membership(user=user)], ignore_conflicts=True)
+    return Membership.objects.select_for_update().get(user=user)
+
+
+@transaction.atomic
+def membership_extend(
+    *,
+    user,
+    plan: Plan,
+    source: str,
+    days: int | None = None,
+    kind: str = MembershipEvent.Kind.PURCHASE,
+    actor=None,
+    reason: str = "",
+) -> MembershipEvent:
+    """Add a plan's duration (or `days`) to the user's membership.
+
+    New expiry = max(now, current expiry) + duration. While a membership is running the level becomes the
+    higher-ranked of the current and the new plan; after a lapse the new plan starts a new period.
+    """
+    if plan.is_free:
+        raise ValueError("the free plan cannot be granted")
+    days = plan.duration_days if days is None else days
+    if days <= 0:
+        raise ValueError("days must be positive")
+    now = timezone.now()
+    membership = _membership_for_update(user)
+    before = membership.expires_at
+    running = before is not None and before > now
+    if running:
+        ranks = selectors.plan_ranks()
+        if ranks.get(plan.type, 0) > ranks.get(membership.level, 0):
+            membership.level = plan.type
+    else:
+        membership.level = plan.type
+        membership.started_at = now
+    membership.expires_at = max(now, before or now) + timedelta(days=days)
+    membership.save(update_fields=["level", "started_at", "expires_at", "updated_at"])
+    return MembershipEvent.objects.create(
+        user=user,
+        kind=kind,
+        plan=plan,
+        days=days,
+        source=source,
+        reason=reason,
+        actor=actor,
+        level_after=membership.level,
+        expires_before=before,
+        expires_after=membership.expires_at,
+    )
+
+
+@transaction.atomic
+def membership_revoke(*, user, days: int, source: str, actor=None, reason: str = "") -> MembershipEvent:
+    """Take `days` of membership back (a refunded order). Expiry never moves before now: the rest just lapses."""
+    if days <= 0:
+        raise ValueError("days must be positive")
+    now = timezone.now()
+    membership = _membership_for_update(user)
+    before = membership.expires_at
+    if before is not None and before > now:
+        membership.expires_at = max(now, before - timedelta(days=days))
+        membership.save(update_fields=["expires_at", "updated_at"])
+    return MembershipEvent.objects.create(
+        user=user,
+        kind=MembershipEvent.Kind.REVOKE,
+        days=-days,
+        source=source,
+        reason=reason,
+        actor=actor,
+        level_after=membership.level,
+        expires_before=before,
+        expires_after=membership.expires_at,
+    )
+
+
+# --- points ----------------------------------------------------------------------------------------------------
+
+
+def _ensure_account(user) -> None:
+    PointsAccount.objects.bulk_create([PointsAccount(user=user)], ignore_conflicts=True)
+
+
+@transaction.atomic
+def points_credit(
+    *, user, amount: int, reason: str, reference: str = "", charge: Charge | None = None, actor=None, note: str = ""
+) -> PointsEntry:
+    if amount <= 0:
+        raise ValueError("amount must be positive")
+    _ensure_account(user)
+    PointsAccount.objects.filter(user=user).update(balance=F("balance") + amount, updated_at=timezone.now())
+    balance = PointsAccount.objects.values_list("balance", flat=True).get(user=user)
+    return PointsEntry.objects.create(
+        user=user,
+        amount=amount,
+        reason=reason,
+        balance=balance,
+        reference=reference,
+        charge=charge,
+        actor=actor,
+        note=note,
+    )
+
+
+@transaction.atomic
+def points_spend(
+    *, user, amount: int, reason: str, reference: str = "", charge: Charge | None = None, actor=None, note: str = ""
+) -> PointsEntry:
+    """Take points; 40000 when the balance is short. The conditional UPDATE cannot drive the balance negative."""
+    if amount <= 0:
+        raise ValueError("amount must be positive")
+    _ensure_account(user)
+    taken = PointsAccount.objects.filter(user=user, balance__gte=amount).update(
+        balance=F("balance") - amount, updated_at=timezone.now()
+    )
+    balance = PointsAccount.objects.values_list("balance", flat=True).get(user=user)
+    if not taken:
+        raise ApiError(Code.INSUFFICIENT_POINTS, details={"points": balance, "required": amount})
+    return PointsEntry.objects.create(
+        user=user,
+        amount=-amount,
+        reason=reason,
+        balance=balance,
+        reference=reference,
+        charge=charge,
+        actor=actor,
+        note=note,
+    )
+
+
+# --- daily quota -----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QuotaSnapshot:
+    daily_limit: int
+    used: int
+    remaining: int
+
+
+@transaction.atomic
+def quota_consume(*, user, reference: str = "") -> Charge:
+    """Take one generation: a unit of today's quota, or else `GENERATION_POINTS_COST` points, or else 40004.
+
+    Run it in the same transaction that creates what is paid for, so that a failure leaves nothing charged.
+    """
+    day = selectors.business_today()
+    limit = selectors.daily_limit(user=user)
+    DailyUsage.objects.bulk_create([DailyUsage(user=user, day=day)], ignore_conflicts=True)
+    taken = DailyUsage.objects.filter(user=user, day=day, used__lt=limit + F("extra")).update(used=F("used") + 1)
+    if taken:
+        return Charge.objects.create(user=user, kind=Charge.Kind.QUOTA, day=day, reference=reference)
+
+    cost = settings.GENERATION_POINTS_COST
+    balance = selectors.points_balance(user=user)
+    exhausted = ApiError(Code.QUOTA_EXHAUSTED, details={"remaining_today": 0, "points": balance, "points_cost": cost})
+    if cost <= 0 or balance < cost:
+        raise exhausted
+    charge = Charge.objects.create(user=user, kind=Charge.Kind.POINTS, day=day, points=cost, reference=reference)
+    try:
+        with transaction.atomic():
+            points_spend(user=user, amount=cost, reason=Reason.GENERATION, charge=charge, reference=reference)
+    except ApiError:  # another request spent the points first
+        raise exhausted from None
+    return charge
+
+
+@transaction.atomic
+def quota_refund(*, charge: Charge) -> bool:
+    """Give back what `charge` took, exactly once: True when this call refunded it, False if it already was.
+
+    A quota unit goes back to the day it was taken from.
+    """
+    claimed = Charge.objects.filter(pk=charge.pk, refunded_at__isnull=True).update(refunded_at=timezone.now())
+    if not claimed:
+        return False
+    if charge.kind == Charge.Kind.QUOTA:
+        DailyUsage.objects.filter(user_id=charge.user_id, day=charge.day, used__gt=0).update(used=F("used") - 1)
+    else:
+        points_credit(
+            user=charge.user,
+            amount=charge.points,
+            reason=Reason.GENERATION_REFUND,
+            charge=charge,
+            reference=charge.reference,
+        )
+    charge.refresh_from_db(fields=["refunded_at"])
+    return True
+
+
+# --- staff controls (each recorded in StaffAdjustment) ---------------------------------------------------------
+
+
+def _record(*, user, actor, action: str, reason: str, **payload) -> StaffAdjustment:
+    if not reason or not reason.strip():
+        raise ApiError(Code.VALIDATION, details={"reason": ["required"]})
+    return StaffAdjustment.objects.create(user=user, actor=actor, action=action, payload=payload, reason=reason)
+
+
+@transaction.atomic
+def quota_set_daily_limit(*, user, limit: int | None, actor, reason: str) -> StaffAdjustment:
+    """A personal daily limit replacing the plan's (None goes back to the plan's)."""
+    if limit is not None and limit < 0:
+        raise ApiError(Code.VALIDATION, details={"limit": ["must be 0 or more"]})
+    membership = _membership_for_update(user)
+    previous = membership.custom_daily_limit
+    membership.custom_daily_limit = limit
+    membership.save(update_fields=["custom_daily_limit", "updated_at"])
+    return _record(
+        user=user,
+        actor=actor,
+        action=StaffAdjustment.Action.SET_DAILY_LIMIT,
+        reason=reason,
+        limit=limit,
+        previous=previous,
+    )
+
+
+@transaction.atomic
+def quota_grant_extra(*, user, count: int, actor, reason: str, day: date | None = None) -> StaffAdjustment:
+    """Extra generations for today (business day) on top of the limit."""
+    if count <= 0:
+        raise ApiError(Code.VALIDATION, details={"count": ["must be positive"]})
+    day = day or selectors.business_today()
+    DailyUsage.objects.bulk_create([DailyUsage(user=user, day=day)], ignore_conflicts=True)
+    DailyUsage.objects.filter(user=user, day=day).update(extra=F("extra") + count)
+    return _record(
+        user=user,
+        actor=actor,
+        action=StaffAdjustment.Action.GRANT_EXTRA,
+        reason=reason,
+        count=count,
+        day=day.isoformat(),
+    )
+
+
+@transaction.atomic
+def quota_reset_today(*, user, actor, reason: str) -> StaffAdjustment:
+    day = selectors.business_today()
+    usage = DailyUsage.objects.select_for_update().filter(user=user, day=day).first()
+    previous = usage.used if usage else 0
+    if usage:
+        usage.used = 0
+        usage.save(update_fields=["used"])
+    return _record(
+        user=user,
+        actor=actor,
+        action=StaffAdjustment.Action.RESET_TODAY,
+        reason=reason,
+        day=day.isoformat(),
+        previous_used=previous,
+    )
+
+
+@transaction.atomic
+def membership_grant(*, user, actor, reason: str, plan: Plan | None = None, days: int | None = None) -> StaffAdjustment:
+    """Staff gift: a plan's duration, or a number of days of a plan (the highest paid plan when none is named)."""
+    if plan is None:
+        plan = Plan.objects.exclude(type=Plan.Type.FREE).order_by("-rank").first()
+    if plan is None or plan.is_free:
+        raise ApiError(Code.VALIDATION, details={"plan": ["a paid plan is required"]})
+    if days is not None and days <= 0:
+        raise ApiError(Code.VALIDATION, details={"days": ["must be positive"]})
+    event = membership_extend(
+        user=user,
+        plan=plan,
+        source="staff",
+        days=days,
+        kind=MembershipEvent.Kind.STAFF_GRANT,
+        actor=actor,
+        reason=reason,
+    )
+    return _record(
+        user=user,
+        actor=actor,
+        action=StaffAdjustment.Action.GRANT_MEMBERSHIP,
+        reason=reason,
+        plan=plan.type,
+        days=event.days,
+        expires_at=event.expires_after.isoformat(),
+    )
+
+
+@transaction.atomic
+def points_adjust(*, user, amount: int, actor, reason: str) -> StaffAdjustment:
+    """Add (positive) or take (negative) points; taking more than the balance is refused with 40000."""
+    if amount == 0:
+        raise ApiError(Code.VALIDATION, details={"amount": ["must not be 0"]})
+    record = _record(user=user, actor=actor, action=StaffAdjustment.Action.ADJUST_POINTS, reason=reason, amount=amount)
+    if amount > 0:
+        entry = points_credit(
+            user=user,
+            amount=amount,
+            reason=Reason.STAFF_ADJUST,
+            actor=actor,
+            note=reason,
+            reference=f"staff:{record.pk}",
+        )
+    else:
+        entry = points_spend(
+            user=user,
+            amount=-amount,
+            reason=Reason.STAFF_ADJUST,
+            actor=actor,
+            note=reason,
+            reference=f"staff:{record.pk}",
+        )
+    record.payload["balance"] = entry.balance
+    record.save(update_fields=["payload"])
+    return record
