@@ -1,0 +1,26 @@
+"""Demo data for `make run` (idempotent): an email account, and how to log in by phone."""
+
+from django.conf import settings
+
+DEMO_EMAIL = "demo@tunee.app"
+DEMO_USERNAME = "demo"
+DEMO_PASSWORD = "tunee-demo-2024"  # noqa: S105 (documented demo account of a local installation)
+DEMO_PHONE = "13800138000"
+
+
+def load() -> list[str]:
+    from .models import User
+
+    user = User.objects.filter(email__iexact=DEMO_EMAIL).first()
+    if user is None:
+        user = User(username=DEMO_USERNAME, email=DEMO_EMAIL, email_verified=True)
+        user.set_password(DEMO_PASSWORD)
+        user.save()
+    base = f"{settings.PUBLIC_BASE_URL}/api"
+    return [
+        f"Email login:  POST {base}/login  {{\"email\": \"{DEMO_EMAIL}\", \"password\": \"{DEMO_PASSWORD}\"}}",
+        f"Phone login:  POST {base}/auth/send-code  {{\"phone\": \"{DEMO_PHONE}\"}}  (any mainland mobile number), then",
+        f"              read the line `SMS to {DEMO_PHONE}: ...` in this console and",
+        f"              POST {base}/auth/phone-login  {{\"phone\": \"{DEMO_PHONE}\", \"code\": \"<6 digits>\"}}",
+        "WeChat login: POST /api/auth/wechat-login {\"code\": \"anything\"} (sandbox: each code is its own account)",
+    ]

@@ -1,0 +1,49 @@
+"""Reads of accounts: the user profile (one shape everywhere a user is returned) and session lists."""
+
+from django.conf import settings
+from django.db.models import QuerySet
+
+from membership.selectors import user_entitlements
+
+from .models import LoginSession, User
+
+
+def absolute_url(url: str) -> str:
+    """Storage URLs of local files are relative (`/media/...`): the API always answers absolute URLs."""
+    if not url or url.startswith(("http://", "https://", "//")):
+        return url
+    return f"{settings.PUBLIC_BASE_URL}{url if url.startswith('/') else '/' + url}"
+
+
+def user_avatar_url(*, user: User) -> str | None:
+    """The uploaded avatar, else the WeChat one, else None."""
+    if user.avatar:
+        return absolute_url(user.avatar.url)
+    return user.wechat_avatar_url or None
+
+
+def user_profile(*, user: User, is_new_user: bool | None = None) -> dict:
+    """API.md "The user profile"; membership, points and daily stats come from membership's selectors."""
+    has_wechat = bool(user.wechat_openid or user.wechat_unionid)
+    profile = {
+        "id": str(user.pk),
+        "username": user.username,
+        "email": user.email or None,
+        "email_verified": user.email_verified,
+        "phone": user.phone,
+        "avatar_url": user_avatar_url(user=user),
+        "wechat": {"nickname": user.wechat_nickname or None, "avatar_url": user.wechat_avatar_url or None}
+        if has_wechat
+        else None,
+        **user_entitlements(user=user),
+        "settings": {"language": user.language, "notifications": user.notifications},
+        "status": user.status,
+        "created_at": user.created_at,
+    }
+    if is_new_user is not None:
+        profile["is_new_user"] = is_new_user
+    return profile
+
+
+def user_sessions_active(*, user: User) -> QuerySet[LoginSession]:
+    return LoginSession.objects.filter(user=user, revoked_at__isnull=True).order_by("-created_at")

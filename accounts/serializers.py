@@ -1,0 +1,164 @@
+"""Input and output serializers of accounts' API (snake_case here; the wire is camelCase)."""
+
+import json
+
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from rest_framework import serializers
+
+from tunee.api.i18n import T
+
+from .models import User, VerificationCode
+from .services import phone_normalize
+
+BAD_PHONE = T("请输入正确的中国大陆手机号", "Enter a valid mainland China mobile number")
+BAD_CODE = T("验证码为 6 位数字", "The code is 6 digits")
+BAD_SETTINGS = T("settings 必须是对象", "settings must be an object")
+
+
+class PhoneField(serializers.CharField):
+    def to_internal_value(self, data):
+        value = phone_normalize(super().to_internal_value(data))
+        if value is None:
+            raise serializers.ValidationError(str(BAD_PHONE))
+        return value
+
+
+class CodeField(serializers.RegexField):
+    def __init__(self, **kwargs):
+        super().__init__(r"^\d{6}$", max_length=6, min_length=6, **kwargs)
+        self.error_messages["invalid"] = BAD_CODE
+
+
+class DeviceMixin(serializers.Serializer):
+    device = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+
+
+class SendCodeInput(serializers.Serializer):
+    phone = PhoneField(max_length=30)
+    purpose = serializers.ChoiceField(choices=VerificationCode.Purpose.choices, default=VerificationCode.Purpose.LOGIN)
+
+
+class SendCodeOutput(serializers.Serializer):
+    cooldown = serializers.IntegerField()
+
+
+class PhoneLoginInput(DeviceMixin):
+    phone = PhoneField(max_length=30)
+    code = CodeField()
+
+
+class WechatLoginInput(DeviceMixin):
+    code = serializers.CharField(max_length=200)
+    nickname = serializers.CharField(required=False, allow_blank=True, max_length=100, default="")
+    avatar_url = serializers.URLField(required=False, allow_blank=True, max_length=500, default="")
+
+
+class RefreshTokenInput(DeviceMixin):
+    refresh_token = serializers.CharField(max_length=200)
+
+
+class RegisterInput(DeviceMixin):
+    username = serializers.CharField(max_length=150, validators=[UnicodeUsernameValidator()])
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(max_length=128, trim_whitespace=False, style={"input_type": "password"})
+    avatar = serializers.FileField(required=False, allow_empty_file=False)
+
+
+class LoginInput(DeviceMixin):
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+
+class PasswordResetRequestInput(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+
+
+class UserSettingsSerializer(serializers.Serializer):
+    language = serializers.ChoiceField(choices=User.Language.choices, required=False)
+    notifications = serializers.BooleanField(required=False)
+
+
+class SettingsField(UserSettingsSerializer):
+    """Accepts an object (JSON) or its JSON text (a multipart form field)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            try:
+                data = json.loads(data)
+            except ValueError:
+                raise serializers.ValidationError(str(BAD_SETTINGS)) from None
+        if not isinstance(data, dict):
+            raise serializers.ValidationError(str(BAD_SETTINGS))
+        return super().to_internal_value(data)
+
+
+class ProfileUpdateInput(serializers.Serializer):
+    username = serializers.CharField(max_length=150, required=False, validators=[UnicodeUsernameValidator()])
+    avatar = serializers.FileField(required=False, allow_empty_file=False)
+    settings = SettingsField(required=False)
+
+
+class BindPhoneInput(serializers.Serializer):
+    phone = PhoneField(max_length=30)
+    code = CodeField()
+
+
+class LogoutInput(serializers.Serializer):
+    revoke_all = serializers.BooleanField(required=False, default=False)
+
+
+class LogoutOutput(serializers.Serializer):
+    revoked_sessions = serializers.IntegerField()
+
+
+# --- Output shapes (documentation of what selectors.user_profile returns) -------------------------------------------
+
+
+class WechatOutput(serializers.Serializer):
+    nickname = serializers.CharField(allow_null=True)
+    avatar_url = serializers.CharField(allow_null=True)
+
+
+class MembershipOutput(serializers.Serializer):
+    level = serializers.CharField()
+    is_valid = serializers.BooleanField()
+    expires_at = serializers.DateTimeField(allow_null=True)
+    started_at = serializers.DateTimeField(allow_null=True)
+
+
+class DailyStatsOutput(serializers.Serializer):
+    date = serializers.DateField()
+    used_count = serializers.IntegerField()
+    total_count = serializers.IntegerField()
+
+
+class UserProfileOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    username = serializers.CharField()
+    email = serializers.EmailField(allow_null=True)
+    email_verified = serializers.BooleanField()
+    phone = serializers.CharField(allow_null=True)
+    avatar_url = serializers.URLField(allow_null=True)
+    wechat = WechatOutput(allow_null=True)
+    membership = MembershipOutput()
+    isVIP = serializers.BooleanField()  # noqa: N815 (the contract's spelling, kept as is on the wire)
+    membershipEndDate = serializers.DateTimeField(allow_null=True)  # noqa: N815
+    points = serializers.IntegerField()
+    daily_stats = DailyStatsOutput()
+    settings = UserSettingsSerializer()
+    status = serializers.ChoiceField(choices=User.Status.choices)
+    created_at = serializers.DateTimeField()
+
+
+class LoginUserOutput(UserProfileOutput):
+    is_new_user = serializers.BooleanField()
+
+
+class TokenBundleOutput(serializers.Serializer):
+    access_token = serializers.CharField()
+    refresh_token = serializers.CharField()
+    expires_in = serializers.IntegerField(help_text="seconds the access token lives")
+
+
+class LoginOutput(TokenBundleOutput):
+    user = LoginUserOutput()

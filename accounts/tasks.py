@@ -1,0 +1,34 @@
+"""Notification jobs of accounts, on the `notifications` queue. Thin: they call a service, which makes them
+idempotent (an SMS row is claimed before sending; a mail is re-sent at most once per job delivery)."""
+
+from celery import shared_task
+
+from .providers import ProviderUnavailable
+
+
+@shared_task(
+    name="accounts.send_sms_code",
+    queue="notifications",
+    autoretry_for=(ProviderUnavailable,),
+    retry_backoff=5,
+    retry_jitter=True,
+    max_retries=3,
+)
+def send_sms_code(code_id: int, text: str, params: dict) -> bool:
+    from .services import sms_code_deliver
+
+    return sms_code_deliver(code_id=code_id, text=text, params=params)
+
+
+@shared_task(name="accounts.send_verification_email", queue="notifications", autoretry_for=(OSError,), max_retries=3)
+def send_verification_email(user_id: str) -> bool:
+    from .services import email_verification_send
+
+    return email_verification_send(user_id=user_id)
+
+
+@shared_task(name="accounts.send_password_reset_email", queue="notifications", autoretry_for=(OSError,), max_retries=3)
+def send_password_reset_email(user_id: str) -> bool:
+    from .services import password_reset_send
+
+    return password_reset_send(user_id=user_id)

@@ -1,0 +1,35 @@
+"""Login throttles (DRF, cache-backed: with Redis they hold across every process). Rates read from settings on
+each request: THROTTLE_LOGIN_IP_RATE (attempts per client IP) and THROTTLE_LOGIN_ACCOUNT_RATE (attempts per
+email or phone, whatever the IP)."""
+
+from django.conf import settings
+from rest_framework.throttling import SimpleRateThrottle
+
+
+class LoginIPThrottle(SimpleRateThrottle):
+    scope = "login_ip"
+
+    def get_rate(self):
+        return settings.THROTTLE_LOGIN_IP_RATE
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class LoginAccountThrottle(SimpleRateThrottle):
+    scope = "login_account"
+    fields = ("email", "phone")
+
+    def get_rate(self):
+        return settings.THROTTLE_LOGIN_ACCOUNT_RATE
+
+    def get_cache_key(self, request, view):
+        try:
+            data = request.data
+        except Exception:  # a malformed body: the view answers 400 anyway
+            return None
+        for field in self.fields:
+            value = data.get(field) if hasattr(data, "get") else None
+            if isinstance(value, str) and value.strip():
+                return self.cache_format % {"scope": self.scope, "ident": f"{field}:{value.strip().lower()}"}
+        return None
