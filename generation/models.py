@@ -1,1 +1,118 @@
-from django.db import models  # noqa: F401
+"""Music generations: Tunee's generations and Photo Song's music tasks are the same row.
+
+A generation owns what it produced (audio at two qualities, a cover) in the service's own storage, the charge
+that paid for it (refunded at most once when it fails), and the provider's raw answers for staff.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+MIN_DURATION = 10
+MAX_DURATION = 240
+DEFAULT_DURATION = 30
+
+
+def _path(instance, filename: str, kind: str) -> str:
+    dot = filename.rfind(".")
+    suffix = filename[dot:].lower() if dot != -1 else ""
+    return f"generations/{instance.pk}/{kind}{suffix}"
+
+
+def upload_audio(instance, filename):
+    return _path(instance, filename, "audio")
+
+
+def upload_audio_hq(instance, filename):
+    return _path(instance, filename, "audio-hq")
+
+
+def upload_cover(instance, filename):
+    return _path(instance, filename, "cover")
+
+
+class Generation(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "排队中"
+        PROCESSING = "processing", "生成中"
+        COMPLETED = "completed", "已完成"
+        FAILED = "failed", "失败"
+
+    class Source(models.TextChoices):
+        API = "api", "Tunee 生成"
+        MUSIC_TASK = "music_task", "音乐任务"
+        WORK = "work", "照片作品"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="generations")
+    source = models.CharField(max_length=20, choices=Source.choices, default=Source.API)
+
+    # what was asked
+    prompt = models.TextField(blank=True)
+    style = models.CharField(max_length=100, blank=True)
+    mood = models.CharField(max_length=100, blank=True)
+    duration = models.PositiveSmallIntegerField(default=DEFAULT_DURATION)
+    title = models.CharField(max_length=100, blank=True)
+    tags = models.JSONField(default=list, blank=True)
+    negative_tags = models.JSONField(default=list, blank=True)
+    options = models.JSONField(default=dict, blank=True)
+    device = models.CharField(max_length=100, blank=True)
+    image = models.CharField(max_length=500, blank=True, help_text="storage name of the source photo, if any")
+    image_analysis = models.JSONField(null=True, blank=True, help_text="what the vision provider saw")
+
+    # how it is going
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING, db_index=True)
+    priority = models.BooleanField(default=False, help_text="a member's generation, on the priority queue")
+    provider = models.CharField(max_length=30, blank=True)
+    provider_task_id = models.CharField(max_length=200, blank=True, db_index=True)
+    provider_response = models.JSONField(null=True, blank=True, help_text="the provider's last raw answer")
+    attempts = models.PositiveSmallIntegerField(default=0)
+    charge = models.OneToOneField(
+        "membership.Charge", on_delete=models.PROTECT, null=True, blank=True, related_name="generation"
+    )
+
+    # what came out
+    result_title = models.CharField(max_length=200, blank=True)
+    audio = models.FileField(upload_to=upload_audio, max_length=300, blank=True)
+    audio_hq = models.FileField(upload_to=upload_audio_hq, max_length=300, blank=True)
+    cover = models.FileField(upload_to=upload_cover, max_length=300, blank=True)
+    result_duration = models.FloatField(null=True, blank=True)
+    lyrics = models.TextField(blank=True)
+    error_message = models.CharField(max_length=300, blank=True, help_text="shown to the user")
+    error_detail = models.TextField(blank=True, help_text="for staff")
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="generation_user_time")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(duration__gte=MIN_DURATION) & Q(duration__lte=MAX_DURATION),
+                name="generation_duration_range",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="completed") | ~Q(audio=""), name="generation_completed_has_audio"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.pk} ({self.status})"
+
+
+class Favorite(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="favorites")
+    generation = models.ForeignKey(Generation, on_delete=models.CASCADE, related_name="favorites")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["user", "generation"], name="favorite_once")]
+
+    def __str__(self):
+        return f"{self.user_id} ♥ {self.generation_id}"

@@ -1,0 +1,117 @@
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.views import APIView
+
+from membership.selectors import quota_status
+from tunee.api.envelope import ok
+from tunee.api.errors import ApiError, Code
+from tunee.api.i18n import T
+from tunee.api.pagination import paginated
+from tunee.api.schema import paginated as paginated_schema
+
+from . import selectors, services
+from .models import Generation
+from .serializers import (
+    GenerationCreatedSerializer,
+    GenerationCreateInput,
+    GenerationSerializer,
+    MusicTaskInput,
+    MusicTaskSerializer,
+)
+
+CREATED = T("生成任务已创建", "Generation created")
+FAVORITED = T("已收藏", "Added to favorites")
+UNFAVORITED = T("已取消收藏", "Removed from favorites")
+BAD_STATUS = T("无效的状态", "Unknown status")
+
+
+def _status_filter(request) -> str | None:
+    status = request.query_params.get("status") or None
+    if status and status not in Generation.Status.values:
+        raise ApiError(Code.VALIDATION, details={"status": [str(BAD_STATUS)]})
+    return status
+
+
+class GenerationCreateApi(APIView):
+    @extend_schema(
+        request=GenerationCreateInput,
+        responses={201: GenerationCreatedSerializer},
+        tags=["generation"],
+        summary="Start a generation (charges one unit of today's quota, or points)",
+    )
+    def post(self, request):
+        data = GenerationCreateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        generation = services.generation_create(user=request.user, source=Generation.Source.API, **data.validated_data)
+        quota = quota_status(user=request.user)
+        body = {
+            "generation_id": generation.pk,
+            "status": generation.status,
+            "charged_with": generation.charge.kind,
+            "quota": {"remaining": quota.remaining, "used": quota.used, "total": quota.daily_limit},
+        }
+        return ok(GenerationCreatedSerializer(body).data, message=CREATED, status=201)
+
+
+class GenerationDetailApi(APIView):
+    @extend_schema(responses=GenerationSerializer, tags=["generation"], summary="One of my generations")
+    def get(self, request, generation_id):
+        generation = selectors.generation_get_for_user(user=request.user, generation_id=generation_id)
+        context = {"show_hq": selectors.shows_hq_audio(user=request.user)}
+        return ok(GenerationSerializer(generation, context=context).data)
+
+
+class GenerationListApi(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("status", enum=Generation.Status.values, required=False)],
+        responses=paginated_schema(GenerationSerializer),
+        tags=["generation"],
+        summary="My generations, newest first",
+    )
+    def get(self, request):
+        queryset = selectors.generation_list(user=request.user, status=_status_filter(request))
+        context = {"show_hq": selectors.shows_hq_audio(user=request.user)}
+        return paginated(request, queryset, lambda items: GenerationSerializer(items, many=True, context=context).data)
+
+
+class FavoriteToggleApi(APIView):
+    @extend_schema(
+        request=None,
+        responses={200: {"type": "object", "properties": {"isFavorite": {"type": "boolean"}}}},
+        tags=["generation"],
+        summary="Favorite or unfavorite one of my generations",
+    )
+    def post(self, request, generation_id):
+        generation = selectors.generation_get_for_user(user=request.user, generation_id=generation_id)
+        is_favorite = services.favorite_toggle(user=request.user, generation=generation)
+        return ok({"is_favorite": is_favorite}, message=FAVORITED if is_favorite else UNFAVORITED)
+
+
+class FavoriteListApi(APIView):
+    @extend_schema(responses=paginated_schema(GenerationSerializer), tags=["generation"], summary="My favorites")
+    def get(self, request):
+        queryset = selectors.favorites_list(user=request.user)
+        context = {"show_hq": selectors.shows_hq_audio(user=request.user)}
+        return paginated(request, queryset, lambda items: GenerationSerializer(items, many=True, context=context).data)
+
+
+class MusicTaskCreateApi(APIView):
+    @extend_schema(
+        request=MusicTaskInput,
+        responses={201: MusicTaskSerializer},
+        tags=["music tasks"],
+        summary="Photo Song: submit a music task (charges like any generation)",
+    )
+    def post(self, request):
+        data = MusicTaskInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        generation = services.generation_create(
+            user=request.user, source=Generation.Source.MUSIC_TASK, **data.validated_data
+        )
+        return ok(MusicTaskSerializer(generation).data, message=CREATED, status=201)
+
+
+class MusicTaskDetailApi(APIView):
+    @extend_schema(responses=MusicTaskSerializer, tags=["music tasks"], summary="Photo Song: one of my music tasks")
+    def get(self, request, task_id):
+        generation = selectors.generation_get_for_user(user=request.user, generation_id=task_id)
+        return ok(MusicTaskSerializer(generation).data)

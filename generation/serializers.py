@@ -1,0 +1,172 @@
+from rest_framework import serializers
+
+from tunee.api.i18n import T
+from tunee.storage import public_url
+
+from .models import DEFAULT_DURATION, MAX_DURATION, MIN_DURATION, Generation
+
+TAG_MAX = 20
+TAG_LENGTH = 30
+NOT_A_LIST = T("必须是字符串列表或逗号分隔的字符串", "Must be a list of strings or a comma-separated string")
+
+
+class TagListField(serializers.ListField):
+    """Tags as a JSON list, or a comma-separated string (multipart forms send strings)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("child", serializers.CharField(max_length=TAG_LENGTH, allow_blank=False))
+        kwargs.setdefault("max_length", TAG_MAX)
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def get_value(self, dictionary):
+        if hasattr(dictionary, "getlist"):  # form data: tags=a&tags=b, or tags="a,b"
+            values = dictionary.getlist(self.field_name)
+            if not values:
+                return serializers.empty
+            return values if len(values) > 1 else values[0]
+        return super().get_value(dictionary)
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            data = [part.strip() for part in data.replace("，", ",").split(",") if part.strip()]
+        if not isinstance(data, list):
+            raise serializers.ValidationError(str(NOT_A_LIST))
+        return super().to_internal_value(data)
+
+
+class GenerationCreateInput(serializers.Serializer):
+    prompt = serializers.CharField(max_length=500, trim_whitespace=True)
+    style = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    mood = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    duration = serializers.IntegerField(
+        min_value=MIN_DURATION, max_value=MAX_DURATION, required=False, default=DEFAULT_DURATION
+    )
+    options = serializers.DictField(required=False, default=dict)
+    device = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+
+    def validate_options(self, value):
+        if len(str(value)) > 2000:
+            raise serializers.ValidationError("too large")
+        return value
+
+
+class QuotaAfterSerializer(serializers.Serializer):
+    remaining = serializers.IntegerField()
+    used = serializers.IntegerField()
+    total = serializers.IntegerField()
+
+
+class GenerationCreatedSerializer(serializers.Serializer):
+    generation_id = serializers.UUIDField()
+    status = serializers.CharField()
+    charged_with = serializers.CharField(help_text='"quota" or "points"')
+    quota = QuotaAfterSerializer()
+
+
+class ParamsSerializer(serializers.Serializer):
+    prompt = serializers.CharField()
+    style = serializers.CharField()
+    mood = serializers.CharField()
+    duration = serializers.IntegerField()
+    options = serializers.DictField()
+    title = serializers.CharField()
+    tags = serializers.ListField(child=serializers.CharField())
+    negative_tags = serializers.ListField(child=serializers.CharField())
+
+
+class ResultSerializer(serializers.Serializer):
+    audio_url = serializers.CharField()
+    hq_audio_url = serializers.CharField(allow_null=True, help_text="members only; null for free users")
+    cover_url = serializers.CharField(allow_null=True)
+    title = serializers.CharField()
+    duration = serializers.FloatField(allow_null=True)
+    lyrics = serializers.CharField(allow_blank=True)
+    completed_at = serializers.DateTimeField()
+
+
+def params_of(generation: Generation) -> dict:
+    return {
+        "prompt": generation.prompt,
+        "style": generation.style,
+        "mood": generation.mood,
+        "duration": generation.duration,
+        "options": generation.options,
+        "title": generation.title,
+        "tags": generation.tags,
+        "negative_tags": generation.negative_tags,
+    }
+
+
+def result_of(generation: Generation, *, show_hq: bool) -> dict | None:
+    if generation.status != Generation.Status.COMPLETED:
+        return None
+    return {
+        "audio_url": public_url(generation.audio),
+        "hq_audio_url": public_url(generation.audio_hq) if show_hq else None,
+        "cover_url": public_url(generation.cover),
+        "title": generation.result_title,
+        "duration": generation.result_duration,
+        "lyrics": generation.lyrics,
+        "completed_at": generation.completed_at,
+    }
+
+
+class GenerationSerializer(serializers.Serializer):
+    """Tunee's generation shape. Context: `show_hq` (bool)."""
+
+    generation_id = serializers.UUIDField(source="id")
+    status = serializers.CharField()
+    source = serializers.CharField()
+    params = serializers.SerializerMethodField()
+    result = serializers.SerializerMethodField()
+    error_message = serializers.SerializerMethodField()
+    is_favorite = serializers.BooleanField(default=False)
+    created_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    completed_at = serializers.DateTimeField(allow_null=True)
+
+    def get_params(self, generation) -> ParamsSerializer:
+        return params_of(generation)
+
+    def get_result(self, generation) -> ResultSerializer(allow_null=True):
+        return result_of(generation, show_hq=self.context.get("show_hq", False))
+
+    def get_error_message(self, generation) -> str | None:
+        return generation.error_message or None
+
+
+class MusicTaskInput(serializers.Serializer):
+    """Photo Song's custom-generate body: `prompt` is lyrics or a description."""
+
+    title = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    tags = TagListField()
+    prompt = serializers.CharField(max_length=3000)
+    negative_tags = TagListField()
+    duration = serializers.IntegerField(
+        min_value=MIN_DURATION, max_value=MAX_DURATION, required=False, default=DEFAULT_DURATION
+    )
+
+
+class MusicTaskSerializer(serializers.Serializer):
+    """Photo Song's MusicTask shape: taskId, status, params, audioUrl, createdAt (plus the cover and error)."""
+
+    task_id = serializers.UUIDField(source="id")
+    status = serializers.CharField()
+    params = serializers.SerializerMethodField()
+    audio_url = serializers.SerializerMethodField()
+    cover_url = serializers.SerializerMethodField()
+    error_message = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField()
+
+    def get_params(self, generation) -> ParamsSerializer:
+        return params_of(generation)
+
+    def get_audio_url(self, generation) -> str | None:
+        return public_url(generation.audio) if generation.status == Generation.Status.COMPLETED else None
+
+    def get_cover_url(self, generation) -> str | None:
+        return public_url(generation.cover) if generation.status == Generation.Status.COMPLETED else None
+
+    def get_error_message(self, generation) -> str | None:
+        return generation.error_message or None
