@@ -41,12 +41,19 @@ def staff(db):
 
 
 @pytest.fixture
+def user_tokens(user):
+    """A TokenBundle (access_token, refresh_token, expires_in, session) of a real login session of `user`."""
+    from accounts.tests.clients import tokens_for
+
+    return tokens_for(user)
+
+
+@pytest.fixture
 def auth_api(user):
-    """An API client logged in as `user`."""
-    client = APIClient()
-    client.force_authenticate(user)
-    client.user = user
-    return client
+    """An API client logged in as `user` through a real access token (the project's authentication runs)."""
+    from accounts.tests.clients import client_for
+
+    return client_for(user)
 
 
 @pytest.fixture

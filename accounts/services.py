@@ -267,12 +267,13 @@ def sms_code_send(*, phone: str, purpose: str, ip: str | None) -> int:
             purpose=purpose,
             code_hash=_code_hash(phone=phone, purpose=purpose, code=code),
             ip=ip,
+            created_at=now,
             expires_at=now + datetime.timedelta(seconds=settings.SMS_CODE_TTL_SECONDS),
         )
         text = SMS_TEXT.format(code=code, minutes=max(1, settings.SMS_CODE_TTL_SECONDS // 60))
-        from .tasks import send_sms_code
+        from .tasks import enqueue, send_sms_code
 
-        transaction.on_commit(lambda: send_sms_code.delay(row.pk, text, {"code": code}))
+        transaction.on_commit(lambda: enqueue(send_sms_code, row.pk, text, {"code": code}))
     return cooldown
 
 
@@ -303,15 +304,16 @@ def sms_code_deliver(*, code_id: int, text: str, params: dict) -> bool:
 
 
 def sms_code_consume(*, phone: str, purposes: list[str], code: str) -> None:
-    """Spend the newest live code of the phone for one of these purposes, or raise 20004.
+    """Spend a live code of the phone for one of these purposes, or raise 20004.
 
-    Committed in its own transaction, so a wrong try still counts when the request then fails; five wrong tries
-    kill the code. Call it outside any other transaction.
+    Any live code is accepted (a slow first SMS still works after asking again). A wrong try counts against every
+    live code of the phone; a code dies after SMS_CODE_MAX_ATTEMPTS wrong tries. Committed in its own transaction,
+    so a wrong try still counts when the request fails: call it outside any other transaction.
     """
     now = timezone.now()
     accepted = False
     with transaction.atomic():
-        row = (
+        live = list(
             VerificationCode.objects.select_for_update()
             .filter(
                 phone=phone,
@@ -321,15 +323,17 @@ def sms_code_consume(*, phone: str, purposes: list[str], code: str) -> None:
                 attempts__lt=settings.SMS_CODE_MAX_ATTEMPTS,
             )
             .order_by("-created_at")
-            .first()
         )
-        if row is not None:
+        for row in live:
             expected = _code_hash(phone=phone, purpose=row.purpose, code=str(code))
             if hmac.compare_digest(row.code_hash, expected):
-                VerificationCode.objects.filter(pk=row.pk).update(used_at=now, attempts=F("attempts") + 1)
+                VerificationCode.objects.filter(pk=row.pk, used_at__isnull=True).update(
+                    used_at=now, attempts=F("attempts") + 1
+                )
                 accepted = True
-            else:
-                VerificationCode.objects.filter(pk=row.pk).update(attempts=F("attempts") + 1)
+                break
+        if live and not accepted:
+            VerificationCode.objects.filter(pk__in=[row.pk for row in live]).update(attempts=F("attempts") + 1)
     if not accepted:
         raise ApiError(Code.VERIFICATION_CODE_INVALID)
 
@@ -462,9 +466,9 @@ def email_register(
             tokens = session_start(
                 user=user, method=LoginSession.Method.REGISTER, device=device, ip=ip, user_agent=user_agent
             )
-            from .tasks import send_verification_email
+            from .tasks import enqueue, send_verification_email
 
-            transaction.on_commit(lambda: send_verification_email.delay(str(user.pk)))
+            transaction.on_commit(lambda: enqueue(send_verification_email, str(user.pk)))
     except IntegrityError as exc:
         if stored:
             default_storage.delete(stored)
@@ -560,9 +564,9 @@ def password_reset_request(*, email: str) -> None:
     user = User.objects.filter(email__iexact=(email or "").strip()).first() if email else None
     if user is None or user.is_disabled:
         return
-    from .tasks import send_password_reset_email
+    from .tasks import enqueue, send_password_reset_email
 
-    transaction.on_commit(lambda: send_password_reset_email.delay(str(user.pk)))
+    transaction.on_commit(lambda: enqueue(send_password_reset_email, str(user.pk)))
 
 
 def password_reset_link(*, user: User) -> str:

@@ -5,10 +5,16 @@ from celery import shared_task
 
 from .providers import ProviderUnavailable
 
+QUEUE = "notifications"
+
+
+def enqueue(task, *args) -> None:
+    """Every accounts job goes to the notifications queue (call it from `transaction.on_commit`)."""
+    task.apply_async(args=args, queue=QUEUE)
+
 
 @shared_task(
     name="accounts.send_sms_code",
-    queue="notifications",
     autoretry_for=(ProviderUnavailable,),
     retry_backoff=5,
     retry_jitter=True,
@@ -20,14 +26,14 @@ def send_sms_code(code_id: int, text: str, params: dict) -> bool:
     return sms_code_deliver(code_id=code_id, text=text, params=params)
 
 
-@shared_task(name="accounts.send_verification_email", queue="notifications", autoretry_for=(OSError,), max_retries=3)
+@shared_task(name="accounts.send_verification_email", autoretry_for=(OSError,), max_retries=3)
 def send_verification_email(user_id: str) -> bool:
     from .services import email_verification_send
 
     return email_verification_send(user_id=user_id)
 
 
-@shared_task(name="accounts.send_password_reset_email", queue="notifications", autoretry_for=(OSError,), max_retries=3)
+@shared_task(name="accounts.send_password_reset_email", autoretry_for=(OSError,), max_retries=3)
 def send_password_reset_email(user_id: str) -> bool:
     from .services import password_reset_send
 
