@@ -330,6 +330,25 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE: dict = {}  # each app adds its periodic jobs in its own tasks module via celery.py
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celery" / "beat-schedule")
 
+# --- Payments -------------------------------------------------------------------------------------------------
+# A provider without merchant credentials runs against the payment sandbox inside the service (payments/sandbox/,
+# keys generated once under var/payments-sandbox/). PAYMENT_SANDBOX=0 forbids that: a provider without credentials
+# is then unavailable. It defaults to DEBUG, so a production deploy that forgot its credentials cannot be paid for
+# free through the sandbox. Partly configured credentials are an error, never the sandbox.
+PAYMENT_SANDBOX = env.bool("PAYMENT_SANDBOX", default=DEBUG)
+PAYMENT_TIMEOUT_SECONDS = env.float("PAYMENT_TIMEOUT_SECONDS", default=10.0)
+WECHAT_PAY_APP_ID = env.str("WECHAT_PAY_APP_ID", default="") or env.str("WECHAT_APP_ID", default="")
+WECHAT_PAY_MCH_ID = env.str("WECHAT_PAY_MCH_ID", default="")
+WECHAT_PAY_API_KEY = env.str("WECHAT_PAY_API_KEY", default="")  # the v2 API key (32 characters), MD5 signing
+WECHAT_PAY_API_BASE = env.str("WECHAT_PAY_API_BASE", default="https://api.mch.weixin.qq.com/")
+WECHAT_PAY_CERT_PATH = env.str("WECHAT_PAY_CERT_PATH", default="")  # apiclient_cert.pem, for refunds
+WECHAT_PAY_KEY_PATH = env.str("WECHAT_PAY_KEY_PATH", default="")  # apiclient_key.pem, for refunds
+ALIPAY_APP_ID = env.str("ALIPAY_APP_ID", default="")
+ALIPAY_APP_PRIVATE_KEY = env.str("ALIPAY_APP_PRIVATE_KEY", default="")  # PEM (or bare base64); "\n" escapes accepted
+ALIPAY_PUBLIC_KEY = env.str("ALIPAY_PUBLIC_KEY", default="")  # Alipay's public key, PEM (or bare base64)
+ALIPAY_GATEWAY = env.str("ALIPAY_GATEWAY", default="https://openapi.alipay.com/gateway.do")
+ALIPAY_SELLER_ID = env.str("ALIPAY_SELLER_ID", default="")  # optional: notifications must name this seller
+
 # --- Logging --------------------------------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {

@@ -1,0 +1,1 @@
+"""Payment providers: see base.py (interface documented here when complete)."""

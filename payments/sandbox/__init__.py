@@ -1,0 +1,15 @@
+"""The payment sandbox: WeChat Pay v2 and Alipay as they look from this service, run inside it.
+
+When a provider has no merchant credentials (and PAYMENT_SANDBOX is on, the default with DEBUG), `get_gateway()`
+configures the real client (wechatpy / python-alipay-sdk, through `payments/providers/`) with keys generated for
+the installation (`keys.py`) and points it at this service's own sandbox gateway (`wechat_gateway.py`,
+`alipay_gateway.py`), which speaks the provider's protocol: same signatures, same answers, same error codes. The
+client's HTTP session answers those calls in-process (`payments/providers/transport.py`), so no request goes
+over a socket to ourselves.
+
+The pay page (`views.py`, `GET /sandbox/pay/<provider>/<out_trade_no>`, linked from `payParams.sandboxPayUrl`)
+plays the payer: its button marks the trade paid, then posts the provider's correctly signed notification to the
+trade's notify_url (through the same in-process transport: the real notify endpoint and code path run).
+
+With credentials configured for a provider, none of its sandbox routes exists.
+"""
