@@ -349,6 +349,24 @@ ALIPAY_PUBLIC_KEY = env.str("ALIPAY_PUBLIC_KEY", default="")  # Alipay's public 
 ALIPAY_GATEWAY = env.str("ALIPAY_GATEWAY", default="https://openapi.alipay.com/gateway.do")
 ALIPAY_SELLER_ID = env.str("ALIPAY_SELLER_ID", default="")  # optional: notifications must name this seller
 
+# --- Generation providers ---------------------------------------------------------------------------------------
+# `local` composes and renders real MP3s and reads photos on this machine; `suno` / `openai` call the hosted
+# services (generation/providers/). The *_API_BASE / *_BASE_URL variables let tests point them at local fakes.
+MUSIC_PROVIDER = env.str("MUSIC_PROVIDER", default="local")
+VISION_PROVIDER = env.str("VISION_PROVIDER", default="local")
+if MUSIC_PROVIDER not in ("local", "suno"):
+    raise ImproperlyConfigured("MUSIC_PROVIDER must be local or suno")
+if VISION_PROVIDER not in ("local", "openai"):
+    raise ImproperlyConfigured("VISION_PROVIDER must be local or openai")
+SUNO_API_BASE = env.str("SUNO_API_BASE", default="https://api.sunoapi.org").rstrip("/")
+SUNO_API_KEY = env.str("SUNO_API_KEY", default="")
+SUNO_MODEL = env.str("SUNO_MODEL", default="V4_5")
+SUNO_TIMEOUT = env.float("SUNO_TIMEOUT", default=15.0)  # seconds to wait for each answer of the gateway
+OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")
+OPENAI_BASE_URL = env.str("OPENAI_BASE_URL", default="")  # empty: the SDK's default (api.openai.com)
+OPENAI_VISION_MODEL = env.str("OPENAI_VISION_MODEL", default="gpt-4o-mini")
+OPENAI_TIMEOUT = env.float("OPENAI_TIMEOUT", default=30.0)
+
 # --- Logging --------------------------------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
