@@ -4,6 +4,7 @@ import json
 
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from rest_framework import serializers
+from rest_framework.utils import html
 
 from tunee.api.i18n import T
 
@@ -79,7 +80,12 @@ class UserSettingsSerializer(serializers.Serializer):
 
 
 class SettingsField(UserSettingsSerializer):
-    """Accepts an object (JSON) or its JSON text (a multipart form field)."""
+    """Accepts an object (JSON), its JSON text (a multipart form field) or `settings.language` form fields."""
+
+    def get_value(self, dictionary):
+        if html.is_html_input(dictionary) and self.field_name in dictionary:
+            return dictionary.get(self.field_name)
+        return super().get_value(dictionary)
 
     def to_internal_value(self, data):
         if isinstance(data, str):
