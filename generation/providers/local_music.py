@@ -507,13 +507,10 @@ def compose(request: MusicRequest) -> Composition:
     else:
         mode = "harmonic_minor" if mood == "dark" else "minor"
     low, high = style.tempo
-    tempo = int(round(low + (high - low) * energy + rng.integers(-3, 4)))
+    tempo = round(low + (high - low) * energy + rng.integers(-3, 4))
     key = int(rng.integers(12))
 
-    if style_name == "jazz":
-        pool = PROGRESSIONS["jazz"]
-    else:
-        pool = PROGRESSIONS["bright" if SCALES[mode][2] == 4 else "dark"]
+    pool = PROGRESSIONS["jazz"] if style_name == "jazz" else PROGRESSIONS["bright" if SCALES[mode][2] == 4 else "dark"]
     progression = pool[int(rng.integers(len(pool)))]
     chorus_progression = pool[int(rng.integers(len(pool)))]
 
@@ -749,7 +746,7 @@ def _comp_bar(c, style, harmony, degree, start, rng, sparse):
             c.comp.append(Note(start, 16, midi - 12, vel * 0.7))
         return
     if kind == "arp":
-        tones = chord + [chord[0] + 12]
+        tones = [*chord, chord[0] + 12]
         order = tones + tones[-2:0:-1]
         step_len = 4 if sparse else 2
         for i, s in enumerate(range(0, 16, step_len)):
@@ -789,14 +786,14 @@ def render(c: Composition, duration: float) -> np.ndarray:
     """The composition as stereo float32 samples (n, 2), exactly `duration` seconds long."""
     style = STYLES[c.style]
     sps = c.seconds_per_step
-    n = int(round(duration * synth.SR))
+    n = round(duration * synth.SR)
     total = n + int(2 * synth.SR)  # room for the tails of the last notes
     centre, wide, send = synth.Bus(total), synth.Bus(total), synth.Bus(total)
     cache = synth.NoteCache()
 
     def at(step: float) -> int:
         swing = style.swing if int(step) % 4 == 2 and step == int(step) else 0.0
-        return int(round((step + swing * 0.25) * sps * synth.SR))
+        return round((step + swing * 0.5) * sps * synth.SR)
 
     def held(length: float) -> int:
         return max(1, int(length * sps * synth.SR * 0.95))
