@@ -57,9 +57,15 @@ def reload_urlconf():
 
 @pytest.fixture
 def fresh_urls():
-    """Lets a test reload the URLconf after changing settings; restores it afterwards."""
+    """Lets a test reload the URLconf after changing settings; puts the original routes back afterwards (the
+    settings fixture is restored only after this teardown, so reloading again here would keep the test's)."""
+    import payments.web_urls
+    import tunee.urls
+
+    saved = payments.web_urls.urlpatterns, tunee.urls.urlpatterns
     yield reload_urlconf
-    reload_urlconf()
+    payments.web_urls.urlpatterns, tunee.urls.urlpatterns = saved
+    clear_url_caches()
 
 
 # --- WeChat Pay ---------------------------------------------------------------------------------------------------
