@@ -1,4 +1,7 @@
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+import json
+
+from drf_spectacular.utils import OpenApiParameter, OpenApiRequest, extend_schema
+from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
 
 from membership.selectors import quota_status
@@ -10,7 +13,9 @@ from tunee.api.schema import paginated as paginated_schema
 
 from . import selectors, services
 from .models import Generation
+from .providers.base import get_music_provider
 from .serializers import (
+    CallbackAnswerSerializer,
     GenerationCreatedSerializer,
     GenerationCreateInput,
     GenerationSerializer,
@@ -22,6 +27,9 @@ CREATED = T("生成任务已创建", "Generation created")
 FAVORITED = T("已收藏", "Added to favorites")
 UNFAVORITED = T("已取消收藏", "Removed from favorites")
 BAD_STATUS = T("无效的状态", "Unknown status")
+CALLBACK_NOTED = T("已收到", "Received")
+CALLBACK_UNKNOWN = T("已收到：未知的任务", "Received: unknown task")
+NOT_JSON = T("请求体不是有效的 JSON", "The body is not valid JSON")
 
 
 def _status_filter(request) -> str | None:
@@ -115,3 +123,35 @@ class MusicTaskDetailApi(APIView):
     def get(self, request, task_id):
         generation = selectors.generation_get_for_user(user=request.user, generation_id=task_id)
         return ok(MusicTaskSerializer(generation).data)
+
+
+class ProviderCallbackApi(APIView):
+    """The music provider's completion webhook (`callBackUrl`, with the `token` we put in it). Unsigned, so it is
+    only a hint: the task id it names gets an immediate confirming poll; its status and URLs are never used.
+    Always 200 for JSON (also for a task we do not know, so that the gateway stops retrying)."""
+
+    permission_classes = [AllowAny]
+    authentication_classes = []
+    throttle_classes = []  # the gateway posts from a few addresses; an unknown task id costs one indexed read
+
+    @extend_schema(
+        parameters=[OpenApiParameter("token", str, required=False, description="the token of our callback URL")],
+        request=OpenApiRequest({"type": "object", "additionalProperties": True}),
+        responses={200: CallbackAnswerSerializer},
+        tags=["generation"],
+        summary="Music provider callback (a hint that triggers a confirming poll)",
+    )
+    def post(self, request, provider):
+        music = get_music_provider()
+        if provider != music.name:
+            raise ApiError(Code.NOT_FOUND)
+        try:
+            payload = json.loads(request.body or b"")
+        except (ValueError, UnicodeDecodeError):
+            raise ApiError(Code.VALIDATION, details={"body": [str(NOT_JSON)]}) from None
+        task_id = music.parse_callback(payload)
+        token = request.query_params.get("token", "")
+        accepted = bool(task_id) and services.generation_callback(
+            provider_name=music.name, task_id=str(task_id), token=token
+        )
+        return ok({"accepted": accepted}, message=CALLBACK_NOTED if accepted else CALLBACK_UNKNOWN)

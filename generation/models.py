@@ -9,6 +9,9 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
+
+from tunee.api.i18n import is_english
 
 MIN_DURATION = 10
 MAX_DURATION = 240
@@ -68,7 +71,15 @@ class Generation(models.Model):
     provider = models.CharField(max_length=30, blank=True)
     provider_task_id = models.CharField(max_length=200, blank=True, db_index=True)
     provider_response = models.JSONField(null=True, blank=True, help_text="the provider's last raw answer")
-    attempts = models.PositiveSmallIntegerField(default=0)
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="how many times a worker took the job")
+    retries = models.PositiveSmallIntegerField(default=0, help_text="transient provider errors retried so far")
+    queued_at = models.DateTimeField(
+        default=timezone.now, help_text="when it (last) entered pending; GENERATION_TIMEOUT counts from here"
+    )
+    locked_until = models.DateTimeField(null=True, blank=True, help_text="a worker is on it until then")
+    next_check_at = models.DateTimeField(
+        null=True, blank=True, help_text="when a scheduled job will look at it; empty while nobody is scheduled"
+    )
     charge = models.OneToOneField(
         "membership.Charge", on_delete=models.PROTECT, null=True, blank=True, related_name="generation"
     )
@@ -80,7 +91,8 @@ class Generation(models.Model):
     cover = models.FileField(upload_to=upload_cover, max_length=300, blank=True)
     result_duration = models.FloatField(null=True, blank=True)
     lyrics = models.TextField(blank=True)
-    error_message = models.CharField(max_length=300, blank=True, help_text="shown to the user")
+    error_message = models.CharField(max_length=300, blank=True, help_text="shown to the user (Chinese)")
+    error_message_en = models.CharField(max_length=300, blank=True, help_text="shown to English-speaking users")
     error_detail = models.TextField(blank=True, help_text="for staff")
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
@@ -99,10 +111,21 @@ class Generation(models.Model):
             models.CheckConstraint(
                 condition=~Q(status="completed") | ~Q(audio=""), name="generation_completed_has_audio"
             ),
+            models.CheckConstraint(
+                condition=~Q(status="completed") | Q(completed_at__isnull=False),
+                name="generation_completed_has_time",
+            ),
         ]
 
     def __str__(self):
         return f"{self.pk} ({self.status})"
+
+    @property
+    def error_text(self) -> str:
+        """The failure reason in the active language (Chinese unless English is active and was stored)."""
+        if is_english() and self.error_message_en:
+            return self.error_message_en
+        return self.error_message
 
 
 class Favorite(models.Model):

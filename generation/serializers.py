@@ -133,7 +133,7 @@ class GenerationSerializer(serializers.Serializer):
         return result_of(generation, show_hq=self.context.get("show_hq", False))
 
     def get_error_message(self, generation) -> str | None:
-        return generation.error_message or None
+        return generation.error_text or None
 
 
 class MusicTaskInput(serializers.Serializer):
@@ -169,4 +169,8 @@ class MusicTaskSerializer(serializers.Serializer):
         return public_url(generation.cover) if generation.status == Generation.Status.COMPLETED else None
 
     def get_error_message(self, generation) -> str | None:
-        return generation.error_message or None
+        return generation.error_text or None
+
+
+class CallbackAnswerSerializer(serializers.Serializer):
+    accepted = serializers.BooleanField(help_text="whether the callback named a generation we are waiting for")

@@ -1,16 +1,41 @@
-"""Writes of generations: creation (charged in the same transaction, enqueued on commit) and favorites.
+"""Writes of generations: creation (charged in the same transaction, enqueued on commit), starting one that was
+created without its job, failing and refunding, staff retries, the sweeper of stuck generations, favorites.
 
-The pipeline that drives a generation to completed or failed lives in `pipeline.py`.
+The pipeline that drives a generation to completed or failed lives in `pipeline.py`. Every state change here is a
+conditional UPDATE on the status it leaves, so two callers racing (a worker finishing, the sweeper, staff) cannot
+both act; the refund rides in the same transaction as the change to `failed` and `quota_refund` gives back at
+most once, whatever the number of failures (a staff retry of a failed generation is not charged again).
 """
 
+import logging
 import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
+from django.conf import settings
+from django.core import signing
 from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 
+from membership.models import Charge
 from membership.selectors import is_member
-from membership.services import quota_consume
+from membership.services import quota_consume, quota_refund
+from tunee.api.i18n import T
 
 from .models import DEFAULT_DURATION, Favorite, Generation
+from .providers.base import ImageAnalysis
+
+logger = logging.getLogger(__name__)
+
+TIMED_OUT = T("生成超时，本次消耗已退还", "The generation timed out; what it cost has been refunded")
+ACTIVE = (Generation.Status.PENDING, Generation.Status.PROCESSING)
+# A generation whose scheduled job is this late (and that no worker holds) lost its job: the sweeper enqueues again.
+LOST_JOB_GRACE = timedelta(minutes=2)
+# A callback arriving when the next poll is this close (or already due) triggers no extra poll.
+CALLBACK_MIN_GAP = timedelta(seconds=2)
+CALLBACK_SALT = "generation.callback"
 
 
 @transaction.atomic
@@ -28,13 +53,17 @@ def generation_create(
     options: dict | None = None,
     device: str = "",
     image: str = "",
+    enqueue: bool = True,
 ) -> Generation:
     """Charge one generation (quota or points, else 40004) and create the row, in one transaction; the pipeline
     is enqueued only once that transaction commits — members on `generation_priority`, others on `generation`.
 
-    `image` is the storage name of a photo to describe and compose from (a work's photo).
+    `image` is the storage name of a photo to describe and compose from (a work's photo). With `enqueue=False`
+    the row stays pending and nothing runs until `generation_start` (the caller describes the photo first); the
+    timeout still counts from now, so a generation never started fails and is refunded by the sweeper.
     """
     generation_id = uuid.uuid4()
+    now = timezone.now()
     charge = quota_consume(user=user, reference=f"generation:{generation_id}")
     generation = Generation.objects.create(
         id=generation_id,
@@ -52,11 +81,168 @@ def generation_create(
         image=image,
         priority=is_member(user=user),
         charge=charge,
+        queued_at=now,
+        next_check_at=now if enqueue else None,
     )
+    if enqueue:
+        _enqueue_on_commit(generation)
+    return generation
+
+
+def _enqueue_on_commit(generation: Generation) -> None:
     from .tasks import enqueue_generation
 
     transaction.on_commit(lambda: enqueue_generation(generation))
-    return generation
+
+
+def fill_from_analysis(generation: Generation, analysis: dict) -> list[str]:
+    """Keep `analysis` on the row and fill the blank title/style/mood/tags from it (what the user typed wins).
+    Changes the instance only; returns the names of the fields it changed."""
+    generation.image_analysis = analysis
+    changed = ["image_analysis"]
+    for name in ("title", "style", "mood"):
+        value = analysis.get(name)
+        if not getattr(generation, name) and isinstance(value, str) and value.strip():
+            limit = Generation._meta.get_field(name).max_length
+            setattr(generation, name, value.strip()[:limit])
+            changed.append(name)
+    tags = analysis.get("tags")
+    if not generation.tags and isinstance(tags, list | tuple):
+        generation.tags = [str(tag).strip()[:30] for tag in tags if str(tag).strip()][:20]
+        changed.append("tags")
+    return changed
+
+
+@transaction.atomic
+def generation_start(*, generation: Generation, image_analysis: dict | ImageAnalysis | None = None) -> None:
+    """Start a generation created with `enqueue=False`: keep the photo's analysis when given (the pipeline then
+    does not describe the photo again) and enqueue the pipeline once the transaction commits.
+
+    Does nothing to a generation that is no longer pending (started already, failed, …), so calling it twice is
+    harmless. `generation` is updated in place.
+    """
+    row = Generation.objects.select_for_update().get(pk=generation.pk)
+    if row.status != Generation.Status.PENDING:
+        return
+    fields = ["next_check_at", "updated_at"]
+    if image_analysis is not None:
+        if isinstance(image_analysis, ImageAnalysis):
+            image_analysis = image_analysis.to_dict()
+        fields += fill_from_analysis(row, dict(image_analysis))
+    row.next_check_at = timezone.now()
+    row.save(update_fields=fields)
+    for name in fields:
+        setattr(generation, name, getattr(row, name))
+    _enqueue_on_commit(row)
+
+
+def _message_pair(message: T | str) -> tuple[str, str]:
+    if isinstance(message, T):
+        return message.zh[:300], message.en[:300]
+    return str(message)[:300], ""
+
+
+@transaction.atomic
+def generation_fail(*, generation: Generation, message: T | str, detail: str = "") -> bool:
+    """Fail a pending or processing generation with a reason the user can read, and refund its charge — once.
+
+    `message`: a `T` pair (both languages are kept, the API shows the reader's) or a plain string (shown as is).
+    `detail` is for staff. True when this call failed it; False when it was already completed or failed (then
+    nothing changes). The status change and the refund commit together.
+    """
+    zh, en = _message_pair(message)
+    now = timezone.now()
+    failed = Generation.objects.filter(pk=generation.pk, status__in=ACTIVE).update(
+        status=Generation.Status.FAILED,
+        error_message=zh,
+        error_message_en=en,
+        error_detail=detail[:5000],
+        locked_until=None,
+        next_check_at=None,
+        updated_at=now,
+    )
+    if not failed:
+        return False
+    charge_id = Generation.objects.filter(pk=generation.pk).values_list("charge_id", flat=True).get()
+    if charge_id is not None:
+        quota_refund(charge=Charge.objects.get(pk=charge_id))
+    generation.refresh_from_db()
+    logger.info("generation %s failed: %s (%s)", generation.pk, en or zh, detail[:200])
+    return True
+
+
+@transaction.atomic
+def generation_retry(*, generation: Generation) -> bool:
+    """Staff: run a failed generation again, from the start and without a new charge.
+
+    Its charge was refunded when it failed and stays refunded (`quota_refund` never pays twice), so the retry is
+    free for the user; if it fails again nothing more is refunded. The timeout counts from the retry. True when
+    this call put it back in the queue.
+    """
+    now = timezone.now()
+    retried = Generation.objects.filter(pk=generation.pk, status=Generation.Status.FAILED).update(
+        status=Generation.Status.PENDING,
+        provider="",
+        provider_task_id="",
+        error_message="",
+        error_message_en="",
+        error_detail="",
+        retries=0,
+        started_at=None,
+        completed_at=None,
+        queued_at=now,
+        next_check_at=now,
+        locked_until=None,
+        updated_at=now,
+    )
+    if not retried:
+        return False
+    generation.refresh_from_db()
+    _enqueue_on_commit(generation)
+    return True
+
+
+@dataclass
+class SweepReport:
+    failed: list[str] = field(default_factory=list)
+    requeued: list[str] = field(default_factory=list)
+
+
+def generations_sweep(*, now: datetime | None = None, dry_run: bool = False) -> SweepReport:
+    """The beat job (and `manage.py fail_stuck_generations`): fail and refund every pending or processing
+    generation queued more than GENERATION_TIMEOUT ago, and enqueue again the younger ones whose scheduled job is
+    long overdue and that no worker holds (a job lost with its broker or its worker).
+
+    Not one transaction: each generation fails in its own (`generation_fail`), so one bad row does not hold back
+    the others, and a concurrent finisher simply wins or loses each conditional update.
+    """
+    from .tasks import enqueue_generation
+
+    now = now or timezone.now()
+    report = SweepReport()
+    deadline = now - timedelta(seconds=settings.GENERATION_TIMEOUT)
+    stuck = Generation.objects.filter(status__in=ACTIVE, queued_at__lt=deadline).order_by("queued_at")
+    for generation in stuck.only("pk", "status", "queued_at").iterator():
+        detail = f"swept: {generation.status} since {generation.queued_at.isoformat()}, past GENERATION_TIMEOUT"
+        if dry_run or generation_fail(generation=generation, message=TIMED_OUT, detail=detail):
+            report.failed.append(str(generation.pk))
+    lost = Generation.objects.filter(
+        Q(locked_until__isnull=True) | Q(locked_until__lt=now),
+        status__in=ACTIVE,
+        queued_at__gte=deadline,
+        next_check_at__lt=now - LOST_JOB_GRACE,
+    )
+    for generation in lost.only("pk", "priority", "next_check_at"):
+        if dry_run:
+            report.requeued.append(str(generation.pk))
+            continue
+        claimed = Generation.objects.filter(
+            pk=generation.pk, status__in=ACTIVE, next_check_at=generation.next_check_at
+        ).update(next_check_at=now)
+        if claimed:
+            enqueue_generation(generation)
+            report.requeued.append(str(generation.pk))
+    return report
 
 
 def favorite_toggle(*, user, generation: Generation) -> bool:
@@ -69,4 +255,33 @@ def favorite_toggle(*, user, generation: Generation) -> bool:
             Favorite.objects.create(user=user, generation=generation)
     except IntegrityError:  # a concurrent tap created it first
         pass
+    return True
+
+
+def callback_token(generation: Generation) -> str:
+    return signing.Signer(salt=CALLBACK_SALT).sign(str(generation.pk)).rsplit(":", 1)[1]
+
+
+def generation_callback(*, provider_name: str, task_id: str, token: str) -> bool:
+    """A provider called back about `task_id`: a hint only. When it names a generation we are waiting for, and
+    `token` (from the callback URL we gave) is that generation's, move its next poll to now (the poll, not the
+    callback, decides). Repeated callbacks within a few seconds of a check trigger nothing more. True when the
+    callback was accepted."""
+    from .tasks import enqueue_generation
+
+    generation = (
+        Generation.objects.filter(provider=provider_name, provider_task_id=task_id, status=Generation.Status.PROCESSING)
+        .only("pk", "priority")
+        .first()
+    )
+    if generation is None or not constant_time_compare(token, callback_token(generation)):
+        return False
+    now = timezone.now()
+    moved = Generation.objects.filter(
+        Q(next_check_at__isnull=True) | Q(next_check_at__gt=now + CALLBACK_MIN_GAP),
+        pk=generation.pk,
+        status=Generation.Status.PROCESSING,
+    ).update(next_check_at=now)
+    if moved:
+        enqueue_generation(generation)
     return True

@@ -1,4 +1,4 @@
-"""Thin Celery entry points of the generation pipeline; the logic is in `pipeline.py`."""
+"""Thin Celery entry points of the generation pipeline; the logic is in `pipeline.py` and `services.py`."""
 
 from celery import shared_task
 
@@ -13,11 +13,21 @@ def queue_for(generation: Generation) -> str:
 
 
 def enqueue_generation(generation: Generation, *, countdown: float | None = None) -> None:
+    """Send the pipeline's next job for `generation` (members' on the priority queue)."""
     generation_run.apply_async(args=[str(generation.pk)], queue=queue_for(generation), countdown=countdown)
 
 
-@shared_task(name="generation.run", acks_late=True)
-def generation_run(generation_id: str) -> None:
+@shared_task(name="generation.run", acks_late=True, ignore_result=True)
+def generation_run(generation_id: str) -> str:
     from . import pipeline
 
-    pipeline.generation_advance(generation_id=generation_id)
+    return pipeline.generation_advance(generation_id=generation_id)
+
+
+@shared_task(name="generation.sweep", ignore_result=True)
+def generation_sweep() -> dict:
+    """Beat: fail and refund generations stuck past GENERATION_TIMEOUT; enqueue again those that lost their job."""
+    from . import services
+
+    report = services.generations_sweep()
+    return {"failed": len(report.failed), "requeued": len(report.requeued)}

@@ -330,6 +330,28 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE: dict = {}  # each app adds its periodic jobs in its own tasks module via celery.py
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celery" / "beat-schedule")
 
+# --- Generation pipeline ----------------------------------------------------------------------------------------
+# A generation not finished GENERATION_TIMEOUT seconds after it was queued fails and is refunded (the pipeline checks
+# at every step; the sweeper below catches the ones nobody looks at any more).
+GENERATION_TIMEOUT = env.int("GENERATION_TIMEOUT", default=600)
+# Waiting for a provider that finishes later (suno): first poll after GENERATION_POLL_INTERVAL seconds, then x1.5
+# each time up to GENERATION_POLL_MAX_INTERVAL (plus jitter). A callback from the provider triggers a poll at once.
+GENERATION_POLL_INTERVAL = env.float("GENERATION_POLL_INTERVAL", default=5.0)
+GENERATION_POLL_MAX_INTERVAL = env.float("GENERATION_POLL_MAX_INTERVAL", default=30.0)
+# Transient provider errors: at most GENERATION_MAX_RETRIES retries, backoff GENERATION_RETRY_BACKOFF * 2^n seconds
+# (plus jitter, at least the provider's Retry-After), never past GENERATION_TIMEOUT.
+GENERATION_MAX_RETRIES = env.int("GENERATION_MAX_RETRIES", default=5)
+GENERATION_RETRY_BACKOFF = env.float("GENERATION_RETRY_BACKOFF", default=2.0)
+# Copying a provider's files into our storage: size cap and download time limit per file.
+GENERATION_ASSET_MAX_BYTES = env.int("GENERATION_ASSET_MAX_BYTES", default=50 * 1024 * 1024)
+GENERATION_ASSET_TIMEOUT = env.float("GENERATION_ASSET_TIMEOUT", default=60.0)
+GENERATION_SWEEP_INTERVAL = env.float("GENERATION_SWEEP_INTERVAL", default=60.0)
+CELERY_BEAT_SCHEDULE["generation-sweep"] = {
+    "task": "generation.sweep",
+    "schedule": GENERATION_SWEEP_INTERVAL,
+    "options": {"queue": "default", "expires": GENERATION_SWEEP_INTERVAL * 0.9},
+}
+
 # --- Payments -------------------------------------------------------------------------------------------------
 # A provider without merchant credentials runs against the payment sandbox inside the service (payments/sandbox/,
 # keys generated once under var/payments-sandbox/). PAYMENT_SANDBOX=0 forbids that: a provider without credentials
