@@ -265,7 +265,7 @@ DEFAULT_STYLE_FOR_MOOD = {
     "energetic": ("electronic", "rock"),
     "calm": ("lofi", "ambient"),
     "sad": ("classical", "lofi"),
-    "dark": ("electronic", "ambient"),
+    "dark": ("ambient", "hiphop"),
     "romantic": ("jazz", "pop"),
     "nostalgic": ("lofi", "folk"),
     "dreamy": ("ambient", "lofi"),

@@ -127,7 +127,7 @@ def _style(mood: str, stats: PixelStats, scene: str | None) -> str:
         "energetic": "rock" if stats.contrast > 0.7 else "electronic",
         "calm": "ambient" if stats.contrast < 0.35 else "lofi",
         "sad": "classical",
-        "dark": "electronic" if stats.saturation > 0.35 else "ambient",
+        "dark": "ambient" if stats.contrast < 0.5 else "hiphop",
         "romantic": "jazz",
         "nostalgic": "lofi",
         "dreamy": "ambient",
