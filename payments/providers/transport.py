@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import sys
 import threading
 from urllib.parse import quote, unquote_to_bytes, urlsplit
@@ -31,6 +32,7 @@ from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers
 
+logger = logging.getLogger("payments.transport")
 _handler_lock = threading.Lock()
 _handler: WSGIHandler | None = None
 
@@ -83,21 +85,12 @@ class InProcessAdapter(BaseAdapter):
         environ["HTTP_HOST"] = url.netloc
 
         language = translation.get_language()
-        handler = _django_handler()
         try:
-            django_request = WSGIRequest(environ)
-            django_response = handler.get_response(django_request)
-            try:
-                if django_response.streaming:
-                    content = b"".join(django_response.streaming_content)
-                else:
-                    content = django_response.content
-            finally:
-                # HttpResponse.close() would also send request_finished (see the module docstring): release the
-                # response's own resources only.
-                for closer in getattr(django_response, "_resource_closers", ()):
-                    with contextlib.suppress(Exception):
-                        closer()
+            status, reason, headers, content = self._call_django(environ)
+        except Exception:
+            # What a server does when the application fails: log it and answer 500.
+            logger.exception("in-process request %s %s failed", request.method, request.url)
+            status, reason, headers, content = 500, "Internal Server Error", [], b""
         finally:
             if language:
                 translation.activate(language)
@@ -105,11 +98,9 @@ class InProcessAdapter(BaseAdapter):
                 translation.deactivate()
 
         response = requests.Response()
-        response.status_code = django_response.status_code
-        response.reason = django_response.reason_phrase
-        response.headers = CaseInsensitiveDict(django_response.items())
-        for cookie in django_response.cookies.values():
-            response.headers.setdefault("Set-Cookie", cookie.OutputString())
+        response.status_code = status
+        response.reason = reason
+        response.headers = CaseInsensitiveDict(headers)
         response._content = content
         response.raw = io.BytesIO(content)
         response.encoding = get_encoding_from_headers(response.headers)
@@ -117,6 +108,24 @@ class InProcessAdapter(BaseAdapter):
         response.request = request
         response.connection = self
         return response
+
+    @staticmethod
+    def _call_django(environ: dict) -> tuple[int, str, list, bytes]:
+        django_response = _django_handler().get_response(WSGIRequest(environ))
+        try:
+            if django_response.streaming:
+                content = b"".join(django_response.streaming_content)
+            else:
+                content = django_response.content
+        finally:
+            # HttpResponse.close() would also send request_finished (see the module docstring): release the
+            # response's own resources only.
+            for closer in getattr(django_response, "_resource_closers", ()):
+                with contextlib.suppress(Exception):
+                    closer()
+        headers = list(django_response.items())
+        headers += [("Set-Cookie", cookie.OutputString()) for cookie in django_response.cookies.values()]
+        return django_response.status_code, django_response.reason_phrase, headers, content
 
     def close(self):
         pass

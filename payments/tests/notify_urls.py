@@ -31,7 +31,13 @@ def alipay_notify(request):
     return HttpResponse(body, content_type=content_type)
 
 
+@csrf_exempt
+def broken_notify(request):
+    raise RuntimeError("the notify endpoint failed")
+
+
 urlpatterns = [
+    path("test-notify/broken", broken_notify),
     path("test-notify/wechat", wechat_notify),
     path("test-notify/alipay", alipay_notify),
     *tunee.urls.urlpatterns,

@@ -322,6 +322,20 @@ def test_notification_to_our_own_endpoint_runs_in_process(client, settings):
     assert all(trade.notify_acknowledged for trade in SandboxTrade.objects.all())
 
 
+def test_a_failing_notify_endpoint_is_recorded_as_not_acknowledged(settings):
+    from django.test import Client
+
+    settings.ROOT_URLCONF = "payments.tests.notify_urls"
+    get_gateway("wechat").create_payment(pay_request("http://127.0.0.1:8000/test-notify/broken", device="app"))
+
+    Client(raise_request_exception=False).post("/sandbox/pay/wechat/TN2024010112001234", {"action": "pay"})
+
+    trade = SandboxTrade.objects.get()
+    assert trade.status == "paid"
+    assert trade.last_notify_result.startswith("HTTP 500")
+    assert not trade.notify_acknowledged
+
+
 def test_a_nested_request_keeps_the_outer_transaction_connection_and_language():
     SandboxTrade.objects.create(
         provider="wechat",
