@@ -134,7 +134,7 @@ class SunoProvider:
             # "SUCCESS" before the files are there: keep waiting (GENERATION_TIMEOUT bounds it)
             return PollResult(TaskState.PENDING, upstream_status=status, raw=answer)
         if status in FAILED_STATUSES:
-            reason = str(data.get("errorMessage") or answer.get("msg") or "")
+            reason = str(data.get("errorMessage") or "")  # the envelope's msg is "success" here
             message = SENSITIVE if status == "SENSITIVE_WORD_ERROR" else _failed(reason)
             error = ProviderRejected(message, detail=f"task {task_id}: {status} {data.get('errorCode')} {reason}")
             return PollResult(TaskState.FAILED, error=error, upstream_status=status, raw=answer)

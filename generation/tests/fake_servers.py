@@ -1,25 +1,38 @@
-"""A local HTTP server on 127.0.0.1 for the provider tests (pytest-httpserver), one per test.
+"""A local HTTP server on 127.0.0.1 for the provider tests (pytest-httpserver).
 
-Test modules import `server_fixture` (the fixture is named `server`). Threaded, so that a handler that sleeps
-(to test timeouts) does not hold up the next request."""
+Test modules import `server_fixture` (the fixture is named `server`). One server is started for the whole run and
+emptied after each test (stopping a werkzeug server takes half a second). Threaded, so that a handler that sleeps
+(to test timeouts) does not hold up the next request.
+"""
+
+import atexit
+import socket
 
 import pytest
 from pytest_httpserver import HTTPServer
 
+_server: HTTPServer | None = None
+
+
+def _shared() -> HTTPServer:
+    global _server
+    if _server is None or not _server.is_running():
+        _server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+        _server.start()
+        atexit.register(_server.stop)
+    return _server
+
 
 @pytest.fixture(name="server")
 def server_fixture():
-    fake = HTTPServer(host="127.0.0.1", port=0, threaded=True)
-    fake.start()
+    fake = _shared()
+    fake.clear()
     yield fake
     fake.clear()
-    fake.stop()
 
 
 def closed_port_url() -> str:
     """A URL on 127.0.0.1 where nothing listens (connection refused)."""
-    import socket
-
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
