@@ -72,6 +72,7 @@ class GenerationListApi(APIView):
     @extend_schema(
         parameters=[OpenApiParameter("status", enum=Generation.Status.values, required=False)],
         responses=paginated_schema(GenerationSerializer),
+        operation_id="generation_list",
         tags=["generation"],
         summary="My generations, newest first",
     )
