@@ -1,0 +1,172 @@
+from django.conf import settings
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.throttling import BaseThrottle
+from rest_framework.views import APIView
+
+from tunee.api.envelope import ok
+from tunee.api.errors import ApiError, Code
+from tunee.api.handlers import to_api_error
+from tunee.api.i18n import T
+from tunee.api.ids import parse_id
+from tunee.api.pagination import page_data, page_params, paginate_queryset
+from tunee.api.schema import paginated as paginated_schema
+
+from . import caching, selectors, services
+from .images import TOO_LARGE
+from .serializers import LikeOutput, PlayOutput, WorkCreateInput, WorkSerializer, WorkUpdateInput
+
+CREATED = T("作品已创建，歌曲生成中", "Work created, its song is being made")
+UPDATED = T("作品已更新", "Work updated")
+DELETED = T("作品已删除", "Work deleted")
+LIKED = T("已点赞", "Liked")
+UNLIKED = T("已取消点赞", "Like removed")
+BAD_CREATOR = T("必须是用户 ID 或 me", "Must be a user id or me")
+MULTIPART_SLACK = 1024 * 1024  # room for the other form fields and the multipart framing
+
+
+def _serialize(works) -> list:
+    return WorkSerializer(works, many=True).data
+
+
+def _with_liked(items: list, user) -> list:
+    """Fill `liked` into cached (requester-independent) items."""
+    liked = selectors.liked_ids(user=user, work_ids=[item["id"] for item in items])
+    return [{**item, "liked": str(item["id"]) in liked} for item in items]
+
+
+def _valid(serializer, code: Code) -> dict:
+    """The validated data, or the domain's error code with the same per-field details as a plain 400."""
+    try:
+        serializer.is_valid(raise_exception=True)
+    except ValidationError as exc:
+        raise ApiError(code, details=to_api_error(exc).details) from None
+    return serializer.validated_data
+
+
+class WorkListCreateApi(APIView):
+    def get_permissions(self):
+        return [AllowAny()] if self.request.method == "GET" else [IsAuthenticated()]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "creator", str, required=False, description="a user id, or `me` for all of one's own works"
+            ),
+            OpenApiParameter("tag", str, required=False, description="one tag (matched trimmed, in lower case)"),
+            OpenApiParameter("page", int, required=False),
+            OpenApiParameter("pageSize", int, required=False),
+            OpenApiParameter("limit", int, required=False, description="alias of pageSize"),
+        ],
+        responses=paginated_schema(WorkSerializer),
+        tags=["works"],
+        summary="The public feed of finished works, newest first (creator=me: all of mine)",
+    )
+    def get(self, request):
+        user = request.user
+        creator = (request.query_params.get("creator") or "").strip() or None
+        tag = (request.query_params.get("tag") or "").strip() or None
+        if creator == "me":
+            if not user.is_authenticated:
+                raise ApiError(Code.UNAUTHENTICATED)
+        elif creator is not None:
+            try:
+                creator = parse_id(creator)
+            except ApiError:
+                raise ApiError(Code.VALIDATION, details={"creator": [str(BAD_CREATOR)]}) from None
+        page, page_size = page_params(request.query_params)
+        queryset = selectors.work_feed(user=user, creator=creator, tag=tag)
+        if page == 1 and creator is None and tag is None:
+            anonymous_queryset = selectors.work_feed(user=None)
+
+            def build():
+                first = paginate_queryset(anonymous_queryset, request.query_params)
+                return page_data(first, _serialize(first.items))
+
+            data = caching.feed_first_page_get(page_size, build)
+            return ok({**data, "list": _with_liked(data["list"], user)})
+        current = paginate_queryset(queryset, request.query_params)
+        return ok(page_data(current, _serialize(current.items)))
+
+    @extend_schema(
+        request={"multipart/form-data": WorkCreateInput},
+        responses={201: WorkSerializer},
+        tags=["works"],
+        summary="Make a work from a photo (charges one generation; the song is made in the background)",
+    )
+    def post(self, request):
+        declared = request.META.get("CONTENT_LENGTH") or ""
+        if declared.isdigit() and int(declared) > settings.WORKS_IMAGE_MAX_BYTES + MULTIPART_SLACK:
+            # Refused before the body is read: nobody waits for 100 MB to arrive to be told it is too large.
+            mb = f"{settings.WORKS_IMAGE_MAX_BYTES / 1024 / 1024:g}"
+            raise ApiError(Code.WORK_CREATE_FAILED, details={"image": [TOO_LARGE.format(mb=mb)]})
+        data = _valid(WorkCreateInput(data=request.data), Code.WORK_CREATE_FAILED)
+        work = services.work_create(user=request.user, **data)
+        work = selectors.work_get_owned(user=request.user, work_id=work.pk)
+        return ok(WorkSerializer(work).data, message=CREATED, status=201)
+
+
+class WorkDetailApi(APIView):
+    def get_permissions(self):
+        return [AllowAny()] if self.request.method == "GET" else [IsAuthenticated()]
+
+    @extend_schema(
+        responses=WorkSerializer,
+        tags=["works"],
+        summary="A public finished work, or one of my own in any state",
+    )
+    def get(self, request, work_id):
+        pk = parse_id(work_id)
+
+        def build():
+            work = selectors.work_get(work_id=pk)
+            return WorkSerializer(work).data if work is not None else None
+
+        data = caching.detail_get(pk, build)
+        if data is None or not selectors.is_visible_to(data=data, user=request.user):
+            raise ApiError(Code.WORK_NOT_FOUND)
+        return ok(_with_liked([data], request.user)[0])
+
+    @extend_schema(
+        request=WorkUpdateInput,
+        responses=WorkSerializer,
+        tags=["works"],
+        summary="Edit my work (title, description, tags, visibility)",
+    )
+    def patch(self, request, work_id):
+        work = selectors.work_get_owned(user=request.user, work_id=work_id)
+        data = _valid(WorkUpdateInput(data=request.data, partial=True), Code.WORK_UPDATE_FAILED)
+        services.work_update(work=work, **data)
+        work = selectors.work_get_owned(user=request.user, work_id=work.pk)
+        return ok(WorkSerializer(work).data, message=UPDATED)
+
+    @extend_schema(request=None, responses={200: None}, tags=["works"], summary="Delete my work and its photo")
+    def delete(self, request, work_id):
+        work = selectors.work_get_owned(user=request.user, work_id=work_id)
+        services.work_delete(work=work)
+        return ok(None, message=DELETED)
+
+
+class WorkLikeApi(APIView):
+    @extend_schema(request=None, responses=LikeOutput, tags=["works"], summary="Like or unlike a work")
+    def post(self, request, work_id):
+        work = selectors.work_get_visible(user=request.user, work_id=work_id)
+        liked, likes = services.work_like_toggle(user=request.user, work=work)
+        return ok({"liked": liked, "likes": likes}, message=LIKED if liked else UNLIKED)
+
+
+class WorkPlayApi(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        request=None,
+        responses=PlayOutput,
+        tags=["works"],
+        summary="Count a play (once per IP and work within WORKS_PLAY_WINDOW_SECONDS)",
+    )
+    def post(self, request, work_id):
+        work = selectors.work_get_visible(user=request.user, work_id=work_id)
+        client = BaseThrottle().get_ident(request) or "unknown"
+        plays = services.work_play(work=work, client=client)
+        return ok({"plays": plays})

@@ -1,0 +1,83 @@
+"""Cached reads of works: a finished work's detail and the feed's first page, in the configured cache (Redis in
+production).
+
+Keys carry version tokens instead of being deleted: every change of a work (edit, delete, like, play, visibility,
+moderation, processing) replaces that work's token and the feed's token once its transaction commits, so a reader
+that raced the change can only have written under a token nobody asks for any more. Tokens are random, so a token
+evicted from the cache comes back as a new one and never revives an old entry.
+
+What the works app is not told about is a song finishing (the generation app does not know works). So:
+- a work's detail is cached only once its generation is finished (completed or failed), when its status can no
+  longer change;
+- the feed's key also holds a fingerprint of recently finished work songs (selectors.
+  work_generations_completion_marker), read with one indexed query, so that a song finishing changes the key.
+
+Cached values never depend on who asks: `liked` is filled in per request afterwards (one small query).
+"""
+
+import datetime
+import uuid
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+
+from generation.models import Generation
+
+from . import selectors
+
+FEED_VERSION_KEY = "works:version:feed"
+FINISHED = {Generation.Status.COMPLETED, Generation.Status.FAILED}
+# A work's song finishes within minutes of its creation (the pipeline fails it after GENERATION_TIMEOUT), so only
+# generations created within this window can still change the feed.
+COMPLETION_WINDOW = datetime.timedelta(days=1)
+
+
+def _work_token_key(work_id) -> str:
+    return f"works:version:work:{work_id}"
+
+
+def _token(key: str) -> str:
+    token = cache.get(key)
+    if token is None:
+        token = uuid.uuid4().hex
+        if not cache.add(key, token, timeout=None):
+            token = cache.get(key) or token
+    return token
+
+
+def invalidate_now(*work_ids, feed: bool = True) -> None:
+    keys = [_work_token_key(work_id) for work_id in work_ids]
+    if feed:
+        keys.append(FEED_VERSION_KEY)
+    cache.set_many({key: uuid.uuid4().hex for key in keys}, timeout=None)
+
+
+def invalidate(*work_ids, feed: bool = True) -> None:
+    """Forget the cached answers about these works (and the feed) once the current transaction commits."""
+    transaction.on_commit(lambda: invalidate_now(*work_ids, feed=feed))
+
+
+def detail_get(work_id, build) -> dict | None:
+    """The serialized work (without `liked`), from the cache or from `build()` (which returns None when there is
+    no such work). Only finished works are stored."""
+    key = f"works:detail:{work_id}:{_token(_work_token_key(work_id))}"
+    data = cache.get(key)
+    if data is None:
+        data = build()
+        if data is not None and data["status"] in FINISHED:
+            cache.set(key, data, timeout=settings.WORKS_DETAIL_CACHE_SECONDS)
+    return data
+
+
+def feed_first_page_get(page_size: int, build) -> dict:
+    """The public feed's first page (`{list, pagination}`, without `liked`), from the cache or from `build()`."""
+    since = timezone.now() - COMPLETION_WINDOW
+    marker = selectors.work_generations_completion_marker(since=since)
+    key = f"works:feed:{_token(FEED_VERSION_KEY)}:{marker}:{page_size}"
+    data = cache.get(key)
+    if data is None:
+        data = build()
+        cache.set(key, data, timeout=settings.WORKS_FEED_CACHE_SECONDS)
+    return data

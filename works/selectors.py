@@ -1,0 +1,132 @@
+"""Reads of works. Protected works are fetched through access selectors that answer 30000 both when the work is
+missing and when the requester may not see it (someone else's private or unfinished work)."""
+
+import uuid
+
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+
+from generation.models import Generation
+from tunee.api.errors import ApiError, Code
+from tunee.api.ids import parse_id
+
+from .models import Like, Work, WorkTag
+
+# Columns of the generation a work never shows: left out of the feed's join.
+_UNUSED_GENERATION_FIELDS = (
+    "generation__provider_response",
+    "generation__image_analysis",
+    "generation__options",
+    "generation__error_detail",
+    "generation__lyrics",
+    "generation__prompt",
+)
+
+
+def normalize_tag(name: str) -> str:
+    """Tags are stored and matched trimmed, with single spaces, in lower case ("  Summer  Sea" → "summer sea")."""
+    return " ".join(str(name).split()).lower()
+
+
+def _works() -> QuerySet:
+    """Works with everything the output needs, in a constant number of queries: the creator and the generation
+    joined, the tags prefetched in one more query."""
+    return (
+        Work.objects.select_related("creator", "generation")
+        .defer(*_UNUSED_GENERATION_FIELDS)
+        .prefetch_related(
+            Prefetch("work_tags", queryset=WorkTag.objects.select_related("tag").order_by("position", "id"))
+        )
+    )
+
+
+def with_liked(queryset: QuerySet, user) -> QuerySet:
+    """Annotate `liked`: whether `user` likes each work (false for anonymous requests)."""
+    if user is None or not user.is_authenticated:
+        return queryset
+    return queryset.annotate(liked=Exists(Like.objects.filter(user=user, work=OuterRef("pk"))))
+
+
+def public_q() -> Q:
+    """What anybody may see: public works whose song is finished."""
+    return Q(visibility=Work.Visibility.PUBLIC, generation__status=Generation.Status.COMPLETED)
+
+
+def visible_q(user) -> Q:
+    if user is not None and user.is_authenticated:
+        return public_q() | Q(creator=user)
+    return public_q()
+
+
+def work_feed(*, user, creator: uuid.UUID | str | None = None, tag: str | None = None) -> QuerySet:
+    """The feed, newest first: completed public works; `creator="me"` is the requester's own works in every
+    status and visibility; `creator=<id>` that user's public ones; `tag` one normalized tag."""
+    queryset = _works()
+    if creator == "me":
+        queryset = queryset.filter(creator=user)
+    else:
+        queryset = queryset.filter(public_q())
+        if creator:
+            queryset = queryset.filter(creator_id=creator)
+    if tag:
+        queryset = queryset.filter(work_tags__tag__name=normalize_tag(tag))
+    return with_liked(queryset.order_by("-created_at", "-id"), user)
+
+
+def work_get(*, work_id) -> Work | None:
+    """One work with everything its output needs, whoever may see it (None when there is none)."""
+    return _works().filter(pk=parse_id(work_id)).first()
+
+
+def work_get_visible(*, user, work_id) -> Work:
+    """A work the requester may see: public and finished, or their own in any state. Otherwise 30000."""
+    work = with_liked(_works().filter(visible_q(user), pk=parse_id(work_id)), user).first()
+    if work is None:
+        raise ApiError(Code.WORK_NOT_FOUND)
+    return work
+
+
+def work_get_owned(*, user, work_id) -> Work:
+    """One of the requester's own works; someone else's answers 30000 exactly like a missing one."""
+    work = with_liked(_works().filter(pk=parse_id(work_id), creator=user), user).first()
+    if work is None:
+        raise ApiError(Code.WORK_NOT_FOUND)
+    return work
+
+
+def work_get_public(*, work_id) -> Work | None:
+    """A work for the share page: public and finished, else None (the page answers a friendly 404)."""
+    try:
+        pk = uuid.UUID(str(work_id))
+    except ValueError:
+        return None
+    return _works().filter(public_q(), pk=pk).first()
+
+
+def is_visible_to(*, data: dict, user) -> bool:
+    """The access rule of `work_get_visible`, applied to a cached serialized work."""
+    if data["visibility"] == Work.Visibility.PUBLIC and data["status"] == Generation.Status.COMPLETED:
+        return True
+    return user is not None and user.is_authenticated and str(data["creator"]["id"]) == str(user.pk)
+
+
+def liked_ids(*, user, work_ids) -> set:
+    """Which of these works the user likes (one query; empty for anonymous requests)."""
+    if user is None or not user.is_authenticated or not work_ids:
+        return set()
+    return {str(pk) for pk in Like.objects.filter(user=user, work_id__in=work_ids).values_list("work_id", flat=True)}
+
+
+def work_generations_completion_marker(*, since) -> str:
+    """A cheap fingerprint of which work songs finished recently (count and latest completion time of the work
+    generations created since `since`, through the generation's created_at index).
+
+    The feed's cached first page carries it in its key: a song finishing changes a work's derived status without
+    the works app being told, and this makes the feed's key change with it.
+    """
+    from django.db.models import Count, Max
+
+    row = Generation.objects.filter(
+        source=Generation.Source.WORK, status=Generation.Status.COMPLETED, created_at__gte=since
+    ).aggregate(count=Count("pk"), latest=Max("completed_at"))
+    latest = row["latest"].timestamp() if row["latest"] else 0
+    return f"{row['count']}-{latest:.6f}"

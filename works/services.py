@@ -1,0 +1,317 @@
+"""Writes of works: creation from a photo, processing (thumbnail, description, starting the song), edits, deletion,
+likes, plays and moderation.
+
+A work wraps a generation: creating a work charges one generation like any other route (40004 when none is left),
+in the same transaction as the work row. The song only starts once `work_process` has described the photo, so
+that the music follows what the photo shows and the creator's blanks are filled first.
+"""
+
+import hashlib
+import logging
+import uuid
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from generation.models import Generation
+from generation.providers import ProviderError
+from generation.providers.base import ImageAnalysis, get_vision_provider
+from generation.providers.local_vision import LocalVisionProvider
+from generation.services import generation_create, generation_fail, generation_start
+from tunee.api.errors import ApiError, Code
+from tunee.api.i18n import T
+
+from . import caching
+from .images import PhotoRefused, photo_prepare, thumbnail_make
+from .models import Like, Tag, Work, WorkTag, upload_photo, upload_thumbnail
+from .selectors import normalize_tag
+
+logger = logging.getLogger(__name__)
+
+TAG_MAX = 20
+TAG_LENGTH = 30
+DELETE_FAILED = T("作品文件删除失败，请稍后重试", "The work's files could not be deleted, please try again later")
+DELETED_BEFORE_START = T("作品已删除", "The work was deleted")
+NOT_STARTED = T("照片处理失败，请重新上传", "The photo could not be processed, please upload it again")
+
+
+def _clean_tags(tags: Iterable[str] | None) -> list[str]:
+    """Normalized, without blanks or repeats, in the order given, at most TAG_MAX of them."""
+    out: list[str] = []
+    for raw in tags or []:
+        name = normalize_tag(raw)[:TAG_LENGTH]
+        if name and name not in out:
+            out.append(name)
+    return out[:TAG_MAX]
+
+
+def _tags_set(*, work: Work, names: list[str]) -> None:
+    WorkTag.objects.filter(work=work).delete()
+    if not names:
+        return
+    Tag.objects.bulk_create([Tag(name=name) for name in names], ignore_conflicts=True)
+    by_name = dict(Tag.objects.filter(name__in=names).values_list("name", "pk"))
+    WorkTag.objects.bulk_create(
+        [WorkTag(work=work, tag_id=by_name[name], position=position) for position, name in enumerate(names)]
+    )
+
+
+def work_create(
+    *,
+    user,
+    image,
+    title: str = "",
+    description: str = "",
+    style: str = "",
+    tags: list[str] | None = None,
+) -> Work:
+    """A work from an uploaded photo: the photo is checked and cleaned (30001 when refused, nothing charged), stored,
+    and then the work and its generation are created in one transaction (40004 when the quota and points are used
+    up: nothing is created and the stored photo is removed again). `work_process` is enqueued on commit.
+
+    Not wrapped in one `@transaction.atomic` on purpose: decoding and storing the photo happen before the
+    transaction, so that no database transaction stays open during file work.
+    """
+    try:
+        photo = photo_prepare(image)
+    except PhotoRefused as refused:
+        raise refused.as_api_error() from None
+
+    work_id = uuid.uuid4()
+    names = _clean_tags(tags)
+    stored = default_storage.save(
+        upload_photo(Work(pk=work_id), f"photo.{photo.extension}"), ContentFile(photo.content)
+    )
+    try:
+        with transaction.atomic():
+            generation = generation_create(
+                user=user,
+                source=Generation.Source.WORK,
+                prompt=description,
+                style=style,
+                title=title,
+                tags=names,
+                image=stored,
+                enqueue=False,
+            )
+            work = Work.objects.create(
+                id=work_id,
+                creator=user,
+                generation=generation,
+                title=title,
+                description=description,
+                style=style,
+                image=stored,
+            )
+            _tags_set(work=work, names=names)
+            transaction.on_commit(lambda: _enqueue_process(work_id))
+    except BaseException:
+        default_storage.delete(stored)
+        raise
+    return work
+
+
+def _enqueue_process(work_id) -> None:
+    from .tasks import QUEUE, work_process
+
+    work_process.apply_async(args=[str(work_id)], queue=QUEUE)
+
+
+def _read_photo(work: Work) -> bytes | None:
+    try:
+        with default_storage.open(work.image.name, "rb") as handle:
+            return handle.read()
+    except OSError:
+        logger.warning("work %s: photo %s cannot be read", work.pk, work.image.name, exc_info=True)
+        return None
+
+
+def _thumbnail_ensure(work: Work, photo: bytes) -> None:
+    if work.thumbnail:
+        return
+    try:
+        content = thumbnail_make(photo)
+    except OSError:
+        logger.warning("work %s: no thumbnail could be made", work.pk, exc_info=True)
+        return
+    name = default_storage.save(upload_thumbnail(work, "thumb.jpg"), ContentFile(content))
+    if not Work.objects.filter(pk=work.pk, thumbnail="").update(thumbnail=name):
+        default_storage.delete(name)  # a concurrent run stored one first, or the work is gone
+
+
+def _describe(work: Work, photo: bytes) -> ImageAnalysis | None:
+    """What the configured vision provider sees in the photo. Raises ProviderError (retryable or not); any other
+    failure of the provider is logged and answers None (the offline reading stands in)."""
+    try:
+        return get_vision_provider().describe(photo, "image/jpeg")
+    except ProviderError:
+        raise
+    except Exception:
+        logger.exception("work %s: the vision provider failed unexpectedly", work.pk)
+        return None
+
+
+def _fallback_analysis(work: Work, photo: bytes | None) -> ImageAnalysis:
+    """When the configured vision provider gave up: the offline provider's reading of the pixels (it needs no
+    network), or at worst an empty analysis. Either way the pipeline then composes at once instead of asking the
+    failing provider again, so the song is still made."""
+    if photo is not None:
+        try:
+            return LocalVisionProvider().describe(photo, "image/jpeg")
+        except Exception:
+            logger.warning("work %s: the offline vision provider failed too", work.pk, exc_info=True)
+    return ImageAnalysis(description="", mood="", style="")
+
+
+def work_process(*, work_id, describe: bool = True) -> None:
+    """The work's "files" job and the start of its song; idempotent.
+
+    Makes the thumbnail, asks the vision provider about the photo once (with `describe=False`, after the task
+    gave up on a failing provider, the offline reading of the pixels stands in), fills what the creator left blank
+    (title, description, style, tags) and starts the generation with that description. A second run after the
+    first finished does nothing; a work deleted meanwhile is skipped (its deletion failed and refunded the
+    generation). ProviderError from the vision provider propagates for the task to retry.
+    """
+    work = Work.objects.select_related("generation").filter(pk=work_id).first()
+    if work is None or work.processed_at is not None:
+        return
+    photo = _read_photo(work)
+    if photo is not None:
+        _thumbnail_ensure(work, photo)
+    analysis = _describe(work, photo) if describe and photo is not None else None
+    if analysis is None:
+        analysis = _fallback_analysis(work, photo)
+    _work_start(work_id=work.pk, analysis=analysis)
+
+
+@transaction.atomic
+def _work_start(*, work_id, analysis: ImageAnalysis) -> None:
+    work = Work.objects.select_for_update().select_related("generation").filter(pk=work_id).first()
+    if work is None or work.processed_at is not None:
+        return
+    changed = ["processed_at", "updated_at"]
+    if analysis:
+        for field, value, limit in (
+            ("title", analysis.title, 100),
+            ("description", analysis.description, 1000),
+            ("style", analysis.style, 100),
+        ):
+            if not getattr(work, field) and value:
+                setattr(work, field, str(value).strip()[:limit])
+                changed.append(field)
+        if not work.work_tags.exists():
+            _tags_set(work=work, names=_clean_tags(analysis.tags))
+    work.processed_at = timezone.now()
+    work.save(update_fields=changed)
+    generation_start(generation=work.generation, image_analysis=analysis.to_dict())
+    caching.invalidate(work.pk)
+
+
+def work_abandon(*, work_id) -> None:
+    """Processing broke for good (not a provider error: a bug, storage down): fail the generation and refund it,
+    so that nobody waits for a song that will never start."""
+    work = Work.objects.select_related("generation").filter(pk=work_id).first()
+    if work is None or work.processed_at is not None:
+        return
+    generation_fail(generation=work.generation, message=str(NOT_STARTED))
+    caching.invalidate(work.pk)
+
+
+@transaction.atomic
+def work_update(
+    *,
+    work: Work,
+    title: str | None = None,
+    description: str | None = None,
+    tags: list[str] | None = None,
+    visibility: str | None = None,
+) -> Work:
+    """Edit what the creator may edit; fields left as None stay as they are."""
+    changed = []
+    for field, value in (("title", title), ("description", description), ("visibility", visibility)):
+        if value is not None and getattr(work, field) != value:
+            setattr(work, field, value)
+            changed.append(field)
+    if changed:
+        work.save(update_fields=[*changed, "updated_at"])
+    if tags is not None:
+        _tags_set(work=work, names=_clean_tags(tags))
+    caching.invalidate(work.pk)
+    return work
+
+
+@transaction.atomic
+def work_delete(*, work: Work) -> None:
+    """Delete a work and its photo and thumbnail from the storage. When the storage fails, nothing is deleted
+    (30003) and the request can be repeated. The song stays in the creator's generation history; a song that had
+    not started yet is failed and refunded instead."""
+    work = Work.objects.select_for_update().select_related("generation").filter(pk=work.pk).first()
+    if work is None:
+        raise ApiError(Code.WORK_NOT_FOUND)
+    if work.processed_at is None:
+        generation_fail(generation=work.generation, message=str(DELETED_BEFORE_START))
+    names = [name for name in (work.image.name, work.thumbnail.name) if name]
+    work_id = work.pk
+    work.delete()
+    try:
+        for name in names:
+            default_storage.delete(name)
+    except Exception as exc:
+        logger.exception("work %s: deleting its files failed", work_id)
+        raise ApiError(Code.WORK_DELETE_FAILED, DELETE_FAILED) from exc
+    caching.invalidate(work_id)
+
+
+@transaction.atomic
+def work_like_toggle(*, user, work: Work) -> tuple[bool, int]:
+    """Like or unlike; returns (liked, likes). The counter moves with F() exactly when a Like row is created or
+    deleted, so however many requests race it equals the number of rows."""
+    deleted, _ = Like.objects.filter(user=user, work=work).delete()
+    if deleted:
+        Work.objects.filter(pk=work.pk).update(likes=F("likes") - 1)
+        liked = False
+    else:
+        liked = True
+        try:
+            with transaction.atomic():
+                Like.objects.create(user=user, work=work)
+        except IntegrityError:
+            pass  # the same user's concurrent request liked it first, and counted it
+        else:
+            Work.objects.filter(pk=work.pk).update(likes=F("likes") + 1)
+    likes = Work.objects.filter(pk=work.pk).values_list("likes", flat=True).get()
+    caching.invalidate(work.pk)
+    return liked, likes
+
+
+def work_play(*, work: Work, client: str) -> int:
+    """Count a play, at most once per client (IP) and work within WORKS_PLAY_WINDOW_SECONDS; returns the plays.
+
+    The window is a cache key added atomically (`cache.add`), so concurrent refreshes count once."""
+    digest = hashlib.sha256(client.encode()).hexdigest()[:32]
+    if cache.add(f"works:play:{work.pk}:{digest}", 1, timeout=settings.WORKS_PLAY_WINDOW_SECONDS):
+        Work.objects.filter(pk=work.pk).update(plays=F("plays") + 1)
+        caching.invalidate_now(work.pk, feed=False)
+    return Work.objects.filter(pk=work.pk).values_list("plays", flat=True).get()
+
+
+@transaction.atomic
+def works_moderate(*, work_ids: Iterable, visibility: str | None = None, featured: bool | None = None) -> int:
+    """Staff moderation: hide (private), unhide (public), feature or unfeature works. Returns how many changed."""
+    changes = {}
+    if visibility is not None:
+        changes["visibility"] = visibility
+    if featured is not None:
+        changes["featured"] = featured
+    ids = list(work_ids)
+    if not changes or not ids:
+        return 0
+    count = Work.objects.filter(pk__in=ids).update(**changes, updated_at=timezone.now())
+    caching.invalidate(*ids)
+    return count
