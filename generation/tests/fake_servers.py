@@ -6,12 +6,15 @@ emptied after each test (stopping a werkzeug server takes half a second). Thread
 """
 
 import atexit
+import logging
 import socket
 
 import pytest
 from pytest_httpserver import HTTPServer
 
 _server: HTTPServer | None = None
+# A handler that sleeps past its test would log after pytest closed that test's log capture.
+logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
 
 def _shared() -> HTTPServer:
