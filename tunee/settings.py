@@ -389,6 +389,23 @@ OPENAI_BASE_URL = env.str("OPENAI_BASE_URL", default="")  # empty: the SDK's def
 OPENAI_VISION_MODEL = env.str("OPENAI_VISION_MODEL", default="gpt-4o-mini")
 OPENAI_TIMEOUT = env.float("OPENAI_TIMEOUT", default=30.0)
 
+# --- Works ----------------------------------------------------------------------------------------------------
+# Photos: at most this many bytes and pixels (checked before decoding: decompression bombs cost nothing), stored
+# re-encoded as JPEG at most WORKS_IMAGE_MAX_SIDE pixels a side, with a WORKS_THUMBNAIL_SIZE thumbnail.
+WORKS_IMAGE_MAX_BYTES = env.int("WORKS_IMAGE_MAX_BYTES", default=10 * 1024 * 1024)
+WORKS_IMAGE_MAX_PIXELS = env.int("WORKS_IMAGE_MAX_PIXELS", default=50_000_000)
+WORKS_IMAGE_MAX_SIDE = env.int("WORKS_IMAGE_MAX_SIDE", default=4096)
+WORKS_THUMBNAIL_SIZE = env.int("WORKS_THUMBNAIL_SIZE", default=480)
+# A play counts once per IP and work within this window (refreshing the page does not inflate it).
+WORKS_PLAY_WINDOW_SECONDS = env.int("WORKS_PLAY_WINDOW_SECONDS", default=1800)
+# Cached answers: a finished work's detail, and the first page of the public feed (invalidated on every change).
+WORKS_DETAIL_CACHE_SECONDS = env.int("WORKS_DETAIL_CACHE_SECONDS", default=300)
+WORKS_FEED_CACHE_SECONDS = env.int("WORKS_FEED_CACHE_SECONDS", default=60)
+# Describing the photo: transient vision errors are retried this many times (backoff * 2^n s, plus jitter); after
+# that, or on a permanent error, the song is made without the description.
+WORKS_VISION_MAX_RETRIES = env.int("WORKS_VISION_MAX_RETRIES", default=3)
+WORKS_VISION_RETRY_BACKOFF = env.float("WORKS_VISION_RETRY_BACKOFF", default=5.0)
+
 # --- Logging --------------------------------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {

@@ -35,5 +35,11 @@ urlpatterns = [
     path("", include("works.web_urls")),
 ]
 
+
+def serve_media(request, path):
+    """Local media in development; MEDIA_ROOT is read per request (tests point it at a temporary folder)."""
+    return serve(request, path, document_root=settings.MEDIA_ROOT)
+
+
 if settings.SERVE_MEDIA:
-    urlpatterns.insert(0, re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}))
+    urlpatterns.insert(0, re_path(r"^media/(?P<path>.*)$", serve_media))
