@@ -783,7 +783,7 @@ def _comp_bar(c, style, harmony, degree, start, rng, sparse):
 
 
 def render(c: Composition, duration: float) -> np.ndarray:
-    """The composition as stereo float32 samples (n, 2), exactly `duration` seconds long."""
+    """The composition as planar stereo float32 samples (2, n), exactly `duration` seconds long."""
     style = STYLES[c.style]
     sps = c.seconds_per_step
     n = round(duration * synth.SR)
@@ -826,8 +826,8 @@ def render(c: Composition, duration: float) -> np.ndarray:
     if c.style == "lofi":  # dull, warm, a little dusty
         centre.samples = synth.smooth(centre.samples, 5)
         wide.samples = synth.smooth(wide.samples, 7)
-        crackle = np.random.default_rng(c.seed ^ 0xC4AC).random(total) > 0.9996
-        wide.samples += crackle.astype(np.float32) * 0.08
+        crackle = np.random.default_rng(c.seed ^ 0xC4AC).integers(0, total, int(total * 0.0004))
+        wide.samples[crackle] += np.float32(0.08)
     return synth.master(
         centre.samples,
         wide.samples,
@@ -856,8 +856,9 @@ class LocalMusicProvider:
         composition = compose(request)
         stereo = render(composition, request.duration)
         tag = synth.id3_tag(title=composition.title, genre=STYLE_LABELS[composition.style]["en"])
-        audio = tag + synth.encode_mp3(stereo, bitrate=self.standard_bitrate)
-        audio_hq = tag + synth.encode_mp3(stereo, bitrate=self.hq_bitrate)
+        audio, audio_hq = (
+            tag + mp3 for mp3 in synth.encode_mp3s(stereo, bitrates=(self.standard_bitrate, self.hq_bitrate))
+        )
         del stereo
         palette = request.image.palette if request.image and request.image.palette else None
         subtitle = f"{STYLE_LABELS[composition.style]['zh']} · {composition.key_name} · {composition.tempo} BPM"
