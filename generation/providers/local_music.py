@@ -842,7 +842,7 @@ def render(c: Composition, duration: float) -> np.ndarray:
 # --- The provider -----------------------------------------------------------------------------------------------
 
 
-LOST = ProviderUnavailable(detail="the local provider keeps no tasks: its result comes back from submit; submit again")
+LOST = "the local provider keeps no tasks: its result comes back from submit; submit again"
 
 
 class LocalMusicProvider:
@@ -884,7 +884,8 @@ class LocalMusicProvider:
     def poll(self, task_id: str) -> PollResult:
         """Results come back from `submit`; nothing is kept between calls. A poll therefore answers FAILED with a
         retryable error, which tells the pipeline to submit again (the same request renders the same song)."""
-        return PollResult(state=TaskState.FAILED, error=LOST, upstream_status="UNKNOWN")
+        # a new exception each time: the pipeline raises it, and a shared instance would collect tracebacks
+        return PollResult(state=TaskState.FAILED, error=ProviderUnavailable(detail=LOST), upstream_status="UNKNOWN")
 
     def parse_callback(self, payload) -> str | None:
         return None
