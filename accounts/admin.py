@@ -88,7 +88,17 @@ class LoginSessionAdmin(ReadOnlyAdmin):
 
 @admin.register(VerificationCode)
 class VerificationCodeAdmin(ReadOnlyAdmin):
-    list_display = ("id", "masked_phone", "purpose", "ip", "created_at", "expires_at", "attempts", "used_at", "delivery")
+    list_display = (
+        "id",
+        "masked_phone",
+        "purpose",
+        "ip",
+        "created_at",
+        "expires_at",
+        "attempts",
+        "used_at",
+        "delivery",
+    )
     list_filter = ("purpose", "delivery")
     search_fields = ("phone", "ip")
     exclude = ("code_hash",)

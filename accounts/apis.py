@@ -117,9 +117,15 @@ class RefreshTokenApi(APIView):
     def post(self, request):
         data = parse(s.RefreshTokenInput, request)
         context = client_context(request, data)
-        tokens = services.session_refresh(refresh_token=data["refresh_token"], device=context["device"], ip=context["ip"])
+        tokens = services.session_refresh(
+            refresh_token=data["refresh_token"], device=context["device"], ip=context["ip"]
+        )
         return ok(
-            {"access_token": tokens.access_token, "refresh_token": tokens.refresh_token, "expires_in": tokens.expires_in},
+            {
+                "access_token": tokens.access_token,
+                "refresh_token": tokens.refresh_token,
+                "expires_in": tokens.expires_in,
+            },
             message=REFRESHED,
         )
 

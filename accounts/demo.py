@@ -18,9 +18,9 @@ def load() -> list[str]:
         user.save()
     base = f"{settings.PUBLIC_BASE_URL}/api"
     return [
-        f"Email login:  POST {base}/login  {{\"email\": \"{DEMO_EMAIL}\", \"password\": \"{DEMO_PASSWORD}\"}}",
-        f"Phone login:  POST {base}/auth/send-code  {{\"phone\": \"{DEMO_PHONE}\"}}  (any mainland mobile number), then",
+        f'Email login:  POST {base}/login  {{"email": "{DEMO_EMAIL}", "password": "{DEMO_PASSWORD}"}}',
+        f'Phone login:  POST {base}/auth/send-code  {{"phone": "{DEMO_PHONE}"}}  (any mainland mobile number), then',
         f"              read the line `SMS to {DEMO_PHONE}: ...` in this console and",
-        f"              POST {base}/auth/phone-login  {{\"phone\": \"{DEMO_PHONE}\", \"code\": \"<6 digits>\"}}",
-        "WeChat login: POST /api/auth/wechat-login {\"code\": \"anything\"} (sandbox: each code is its own account)",
+        f'              POST {base}/auth/phone-login  {{"phone": "{DEMO_PHONE}", "code": "<6 digits>"}}',
+        'WeChat login: POST /api/auth/wechat-login {"code": "anything"} (sandbox: each code is its own account)',
     ]

@@ -43,7 +43,9 @@ class User(AbstractUser):
         constraints = [
             # Email is optional (phone and WeChat accounts have none) and unique ignoring case when present.
             models.UniqueConstraint(Lower("email"), condition=~Q(email=""), name="accounts_user_email_ci_unique"),
-            models.UniqueConstraint(fields=["phone"], condition=Q(phone__isnull=False), name="accounts_user_phone_unique"),
+            models.UniqueConstraint(
+                fields=["phone"], condition=Q(phone__isnull=False), name="accounts_user_phone_unique"
+            ),
             models.UniqueConstraint(
                 fields=["wechat_openid"], condition=Q(wechat_openid__isnull=False), name="accounts_user_openid_unique"
             ),

@@ -147,12 +147,12 @@ class UserProfileOutput(serializers.Serializer):
     avatar_url = serializers.URLField(allow_null=True)
     wechat = WechatOutput(allow_null=True)
     membership = MembershipOutput()
-    isVIP = serializers.BooleanField()  # noqa: N815 (the contract's spelling, kept as is on the wire)
-    membershipEndDate = serializers.DateTimeField(allow_null=True)  # noqa: N815
+    isVIP = serializers.BooleanField()
+    membershipEndDate = serializers.DateTimeField(allow_null=True)
     points = serializers.IntegerField()
     daily_stats = DailyStatsOutput()
     settings = UserSettingsSerializer()
-    status = serializers.ChoiceField(choices=User.Status.choices)
+    status = serializers.CharField(help_text="active or disabled")  # a plain string: no enum name to collide
     created_at = serializers.DateTimeField()
 
 

@@ -69,10 +69,11 @@ def send_code(api, sms, notifications, django_capture_on_commit_callbacks):
 
     def send(phone: str, purpose: str = "login", client=None, **extra) -> str:
         with django_capture_on_commit_callbacks(execute=True):
-            response = (client or api).post("/api/auth/send-code", {"phone": phone, "purpose": purpose}, format="json", **extra)
+            response = (client or api).post(
+                "/api/auth/send-code", {"phone": phone, "purpose": purpose}, format="json", **extra
+            )
         assert response.status_code == 200, response.json()
         notifications.deliver()
         return sms[-1].params["code"]
 
     return send
-

@@ -56,7 +56,10 @@ def test_sessions_and_codes_are_read_only(admin_client, user, send_code):
         assert admin_client.get(reverse(f"admin:accounts_{name}_changelist")).status_code == 200
         row = model.objects.get()
         assert admin_client.get(reverse(f"admin:accounts_{name}_add")).status_code == 403
-        assert admin_client.post(reverse(f"admin:accounts_{name}_delete", args=[row.pk]), {"post": "yes"}).status_code == 403
+        assert (
+            admin_client.post(reverse(f"admin:accounts_{name}_delete", args=[row.pk]), {"post": "yes"}).status_code
+            == 403
+        )
     assert VerificationCode.objects.count() == 1 and LoginSession.objects.count() == 1
 
 

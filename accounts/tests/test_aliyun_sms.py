@@ -56,7 +56,7 @@ def test_send_calls_sendsms_with_the_template_and_code(aliyun):
 
     get_backend().send(phone="13800138000", text="code 123456", params={"code": "123456"})
 
-    (request, _response), = aliyun.log
+    ((request, _response),) = aliyun.log
     params = sendsms_params(request)
     assert params["PhoneNumbers"] == "13800138000" and params["SignName"] == "Tunee"
     assert params["TemplateCode"] == "SMS_123456" and json.loads(params["TemplateParam"]) == {"code": "123456"}
@@ -103,7 +103,9 @@ def test_unreachable_is_transient(settings, aliyun):
         get_backend().send(phone="13800138000", text="t", params={"code": "1"})
 
 
-def test_the_task_marks_a_refused_code_failed_and_keeps_a_transient_one_pending(aliyun, api, notifications, django_capture_on_commit_callbacks):
+def test_the_task_marks_a_refused_code_failed_and_keeps_a_transient_one_pending(
+    aliyun, api, notifications, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         api.post("/api/auth/send-code", {"phone": "13800138000"}, format="json")
     job = notifications.drain()[0]

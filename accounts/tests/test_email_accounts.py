@@ -77,7 +77,9 @@ def test_register_with_a_non_image_avatar_is_400_and_creates_nothing(api):
 def test_avatar_above_5_mb_is_refused(api, settings):
     big = SimpleUploadedFile("big.jpg", b"\xff" * (5 * 1024 * 1024 + 1), content_type="image/jpeg")
 
-    data = body(api.post("/api/users", {"username": "a", "email": "a@example.com", "password": STRONG, "avatar": big}), 400, 400)
+    data = body(
+        api.post("/api/users", {"username": "a", "email": "a@example.com", "password": STRONG, "avatar": big}), 400, 400
+    )
 
     assert "5" in data["details"]["avatar"][0]
     assert User.objects.count() == 0

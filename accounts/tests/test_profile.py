@@ -56,7 +56,9 @@ def test_patch_settings_partially(auth_api, user):
 def test_patch_taken_username_is_11000_and_changes_nothing(auth_api, user):
     UserFactory(username="taken")
 
-    data = body(auth_api.patch("/api/user/me", {"username": "Taken", "settings": {"language": "en"}}, format="json"), 409, 11000)
+    data = body(
+        auth_api.patch("/api/user/me", {"username": "Taken", "settings": {"language": "en"}}, format="json"), 409, 11000
+    )
 
     assert list(data["details"]) == ["username"]
     user.refresh_from_db()

@@ -10,9 +10,9 @@ from django.utils import timezone
 
 from accounts import services
 from accounts.models import LoginSession, RefreshToken, User
+from accounts.tests.clients import client_for
 from accounts.tests.factories import UserFactory
 from accounts.tests.helpers import body
-from accounts.tests.clients import client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -71,7 +71,9 @@ def test_expired_refresh_token_is_2001(api, tokens):
 def test_logout_revokes_this_session_only(api, user, tokens):
     other = services.session_start(user=user, method="phone")
 
-    data = body(api.post("/api/user/logout", {}, format="json", HTTP_AUTHORIZATION=f"Bearer {tokens.access_token}"), 200, 0)
+    data = body(
+        api.post("/api/user/logout", {}, format="json", HTTP_AUTHORIZATION=f"Bearer {tokens.access_token}"), 200, 0
+    )
 
     assert data["data"] == {"revokedSessions": 1}
     body(me(api, tokens.access_token), 401, 2001)
@@ -85,7 +87,9 @@ def test_logout_everywhere_revokes_every_session(api, user, tokens):
     stranger = services.session_start(user=UserFactory(), method="phone")
 
     data = body(
-        api.post("/api/user/logout", {"revokeAll": True}, format="json", HTTP_AUTHORIZATION=f"Bearer {tokens.access_token}"),
+        api.post(
+            "/api/user/logout", {"revokeAll": True}, format="json", HTTP_AUTHORIZATION=f"Bearer {tokens.access_token}"
+        ),
         200,
         0,
     )
@@ -154,7 +158,9 @@ def test_users_english_setting_makes_messages_english(api, user, tokens):
 
 def test_chinese_by_default_and_accept_language_for_anonymous(api, tokens):
     assert body(me(api, tokens.access_token), 200, 0)["message"] == "操作成功"
-    english = api.post("/api/login", {"email": "x@example.com", "password": "x"}, format="json", HTTP_ACCEPT_LANGUAGE="en")
+    english = api.post(
+        "/api/login", {"email": "x@example.com", "password": "x"}, format="json", HTTP_ACCEPT_LANGUAGE="en"
+    )
     assert body(english, 401, 20001)["message"] == "Wrong email or password"
 
 

@@ -125,7 +125,12 @@ def test_app_oauth_login_takes_nickname_and_avatar_from_wechat(api, wechat, sett
     settings.WECHAT_LOGIN_MODE = "app"
     wechat.expect_oneshot_request(
         "/sns/oauth2/access_token",
-        query_string={"appid": "wx-test-app", "secret": "wx-test-secret", "code": "c", "grant_type": "authorization_code"},
+        query_string={
+            "appid": "wx-test-app",
+            "secret": "wx-test-secret",
+            "code": "c",
+            "grant_type": "authorization_code",
+        },
     ).respond_with_json(
         {"access_token": "at", "expires_in": 7200, "refresh_token": "rt", "openid": "o-app", "scope": "snsapi_userinfo"}
     )

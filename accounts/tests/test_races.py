@@ -1,0 +1,89 @@
+"""Races on PostgreSQL with real threads: duplicates end as exactly one success and one 11000."""
+
+import datetime
+import threading
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from accounts.models import User, VerificationCode
+from accounts.services import _code_hash
+from accounts.tests.clients import client_for
+from accounts.tests.factories import UserFactory
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def race(*calls):
+    """Run the calls at the same moment, each in its own thread (and database connection)."""
+    barrier = threading.Barrier(len(calls))
+    results = [None] * len(calls)
+
+    def run(index, call):
+        try:
+            barrier.wait()
+            results[index] = call()
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def register(username, email):
+    def call():
+        response = APIClient().post(
+            "/api/users", {"username": username, "email": email, "password": "Melody-Harbor-2024"}, format="json"
+        )
+        return response.status_code, response.json()["code"]
+
+    return call
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_two_registrations_with_the_same_email(attempt):
+    results = race(register("alice", "same@example.com"), register("bob", "SAME@example.com"))
+
+    assert sorted(results) == [(201, 0), (409, 11000)]
+    assert User.objects.filter(email__iexact="same@example.com").count() == 1
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_two_registrations_with_the_same_username(attempt):
+    results = race(register("carol", "c1@example.com"), register("carol", "c2@example.com"))
+
+    assert sorted(results) == [(201, 0), (409, 11000)]
+    assert User.objects.filter(username="carol").count() == 1
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_two_accounts_binding_the_same_phone(attempt):
+    phone = "13600136000"
+    now = timezone.now()
+    for code in ("111111", "222222"):
+        VerificationCode.objects.create(
+            phone=phone,
+            purpose="bind_phone",
+            code_hash=_code_hash(phone=phone, purpose="bind_phone", code=code),
+            created_at=now,
+            expires_at=now + datetime.timedelta(minutes=5),
+        )
+    first, second = client_for(UserFactory()), client_for(UserFactory())
+
+    def bind(client, code):
+        def call():
+            response = client.post("/api/user/bind-phone", {"phone": phone, "code": code}, format="json")
+            return response.status_code, response.json()["code"]
+
+        return call
+
+    results = race(bind(first, "111111"), bind(second, "222222"))
+
+    assert sorted(results) == [(200, 0), (409, 11000)]
+    assert User.objects.filter(phone=phone).count() == 1
