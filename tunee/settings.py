@@ -370,6 +370,23 @@ ALIPAY_APP_PRIVATE_KEY = env.str("ALIPAY_APP_PRIVATE_KEY", default="")  # PEM (o
 ALIPAY_PUBLIC_KEY = env.str("ALIPAY_PUBLIC_KEY", default="")  # Alipay's public key, PEM (or bare base64)
 ALIPAY_GATEWAY = env.str("ALIPAY_GATEWAY", default="https://openapi.alipay.com/gateway.do")
 ALIPAY_SELLER_ID = env.str("ALIPAY_SELLER_ID", default="")  # optional: notifications must name this seller
+# Orders: a pending order expires PAYMENT_ORDER_TTL_MINUTES after it was placed (the provider is told too); the beat
+# job closes expired orders every PAYMENT_EXPIRY_INTERVAL seconds and asks the providers about the unpaid orders of
+# the last PAYMENT_RECONCILE_HOURS hours every PAYMENT_RECONCILE_INTERVAL seconds (notifications that never came).
+PAYMENT_ORDER_TTL_MINUTES = env.int("PAYMENT_ORDER_TTL_MINUTES", default=30)
+PAYMENT_EXPIRY_INTERVAL = env.float("PAYMENT_EXPIRY_INTERVAL", default=60.0)
+PAYMENT_RECONCILE_INTERVAL = env.float("PAYMENT_RECONCILE_INTERVAL", default=3600.0)
+PAYMENT_RECONCILE_HOURS = env.float("PAYMENT_RECONCILE_HOURS", default=24.0)
+CELERY_BEAT_SCHEDULE["payments-close-expired"] = {
+    "task": "payments.close_expired_orders",
+    "schedule": PAYMENT_EXPIRY_INTERVAL,
+    "options": {"queue": "payments", "expires": PAYMENT_EXPIRY_INTERVAL * 0.9},
+}
+CELERY_BEAT_SCHEDULE["payments-reconcile"] = {
+    "task": "payments.reconcile",
+    "schedule": PAYMENT_RECONCILE_INTERVAL,
+    "options": {"queue": "payments", "expires": PAYMENT_RECONCILE_INTERVAL * 0.9},
+}
 
 # --- Generation providers ---------------------------------------------------------------------------------------
 # `local` composes and renders real MP3s and reads photos on this machine; `suno` / `openai` call the hosted
