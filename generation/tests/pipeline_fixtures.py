@@ -12,6 +12,7 @@ import pytest
 from celery.contrib.testing.worker import start_worker
 from celery.signals import task_postrun
 from django.db import connections
+from django.db.backends.signals import connection_created
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
@@ -163,17 +164,32 @@ def _close_thread_connections(**kwargs):
     connections.close_all()
 
 
-@pytest.fixture
+def _read_uncommitted(connection, **kwargs):
+    if connection.vendor == "sqlite":
+        connection.connection.execute("PRAGMA read_uncommitted = 1")
+
+
+@pytest.fixture(scope="module")
 def celery_worker():
-    """A real Celery worker (the project's app, every queue) in a thread, consuming the in-memory broker."""
+    """A real Celery worker (the project's app, every queue) in a thread, consuming the in-memory broker; one per
+    test module (stopping one takes seconds). Settings changed by a test apply to it too (same process).
+
+    On SQLite the test database is in memory, shared between the threads' connections in shared-cache mode, where
+    a reader blocks a writer at once ("table is locked") instead of waiting: readers there read uncommitted rows
+    so that the test can poll the API while the worker writes. PostgreSQL needs nothing of the sort.
+    """
     from tunee.celery import app
 
     task_postrun.connect(_close_thread_connections, weak=False)
+    connection_created.connect(_read_uncommitted, weak=False)
+    if connections["default"].connection is not None:
+        _read_uncommitted(connections["default"])
     try:
         with start_worker(app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=30) as w:
             yield w
     finally:
         task_postrun.disconnect(_close_thread_connections)
+        connection_created.disconnect(_read_uncommitted)
 
 
 def wait_for(predicate, *, timeout: float = 60.0, interval: float = 0.05):
