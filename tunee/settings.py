@@ -281,7 +281,7 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.contrib.djangorestframework_camel_case.camelize_serializer_fields",
         "tunee.api.schema.envelope_postprocessing_hook",
     ],
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {"PaymentMethodEnum": ["wechat", "alipay"]},
 }
 
 # --- Entitlements ---------------------------------------------------------------------------------------------
