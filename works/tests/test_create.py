@@ -329,3 +329,24 @@ def test_vision_retries_are_bounded(auth_api, openai_vision, settings):
     work = Work.objects.get(pk=data["id"])
     assert work.processed_at is not None
     assert work.generation.image_analysis["palette"]
+
+
+def test_processing_that_breaks_for_good_fails_and_refunds_the_song(auth_api, user, monkeypatch, settings):
+    settings.WORKS_VISION_MAX_RETRIES = 1
+    data = body(post_work(auth_api, jpeg_bytes()), 201)["data"]
+    calls = []
+
+    def broken(photo):
+        calls.append(1)
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(services, "thumbnail_make", broken)
+
+    work_process.apply(args=[data["id"]])  # the retry runs at once in this process
+
+    assert len(calls) == 2  # tried, retried once, then gave up
+    generation = Generation.objects.get(pk=data["generationId"])
+    assert generation.status == Generation.Status.FAILED
+    assert generation.error_message
+    assert generation.charge.refunded_at is not None
+    assert quota_status(user=user).used == 0
