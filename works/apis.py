@@ -61,6 +61,7 @@ class WorkListCreateApi(APIView):
         ],
         responses=paginated_schema(WorkSerializer),
         tags=["works"],
+        operation_id="works_list",
         summary="The public feed of finished works, newest first (creator=me: all of mine)",
     )
     def get(self, request):
@@ -93,6 +94,7 @@ class WorkListCreateApi(APIView):
         request={"multipart/form-data": WorkCreateInput},
         responses={201: WorkSerializer},
         tags=["works"],
+        operation_id="works_create",
         summary="Make a work from a photo (charges one generation; the song is made in the background)",
     )
     def post(self, request):
@@ -114,6 +116,7 @@ class WorkDetailApi(APIView):
     @extend_schema(
         responses=WorkSerializer,
         tags=["works"],
+        operation_id="works_retrieve",
         summary="A public finished work, or one of my own in any state",
     )
     def get(self, request, work_id):
@@ -132,6 +135,7 @@ class WorkDetailApi(APIView):
         request=WorkUpdateInput,
         responses=WorkSerializer,
         tags=["works"],
+        operation_id="works_update",
         summary="Edit my work (title, description, tags, visibility)",
     )
     def patch(self, request, work_id):
@@ -141,7 +145,13 @@ class WorkDetailApi(APIView):
         work = selectors.work_get_owned(user=request.user, work_id=work.pk)
         return ok(WorkSerializer(work).data, message=UPDATED)
 
-    @extend_schema(request=None, responses={200: None}, tags=["works"], summary="Delete my work and its photo")
+    @extend_schema(
+        request=None,
+        responses={200: None},
+        tags=["works"],
+        operation_id="works_destroy",
+        summary="Delete my work and its photo",
+    )
     def delete(self, request, work_id):
         work = selectors.work_get_owned(user=request.user, work_id=work_id)
         services.work_delete(work=work)
