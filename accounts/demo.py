@@ -22,5 +22,5 @@ def load() -> list[str]:
         f'Phone login:  POST {base}/auth/send-code  {{"phone": "{DEMO_PHONE}"}}  (any mainland mobile number), then',
         f"              read the line `SMS to {DEMO_PHONE}: ...` in this console and",
         f'              POST {base}/auth/phone-login  {{"phone": "{DEMO_PHONE}", "code": "<6 digits>"}}',
-        'WeChat login: POST /api/auth/wechat-login {"code": "anything"} (sandbox: each code is its own account)',
+        f'WeChat login: POST {base}/auth/wechat-login  {{"code": "anything"}}  (sandbox: each code is its own account)',
     ]

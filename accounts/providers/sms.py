@@ -26,11 +26,16 @@ class SmsMessage:
 
 
 class ConsoleBackend:
-    """Prints exactly one line per message on standard output (the worker's console under `make run`)."""
+    """Prints exactly one line per message on standard output (the worker's console under `make run`).
+
+    Written to the process's real stdout: a Celery worker replaces `sys.stdout` with a logging proxy that would
+    prefix the line with a timestamp and a level and send it to stderr.
+    """
 
     def send(self, *, phone: str, text: str, params: dict) -> None:
-        sys.stdout.write(f"SMS to {phone}: {text}\n")
-        sys.stdout.flush()
+        out = sys.__stdout__ or sys.stdout
+        out.write(f"SMS to {phone}: {text}\n")
+        out.flush()
 
 
 # The locmem backend's outbox, like django.core.mail.outbox: tests read it and clear it.

@@ -6,7 +6,9 @@ from accounts import services
 from accounts.models import LoginSession, User
 from accounts.tests.factories import UserFactory
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+# serialized_rollback: the flush after these tests leaves the migrated rows (content types) for the next
+# transactional test to restore, instead of recreating them with new ids that clash with its restore.
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 CHROMIUM_ARGS = [
     "--no-sandbox",

@@ -13,7 +13,9 @@ from accounts.services import _code_hash
 from accounts.tests.clients import client_for
 from accounts.tests.factories import UserFactory
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+# serialized_rollback: the flush after these tests leaves the migrated rows (content types) for the next
+# transactional test to restore, instead of recreating them with new ids that clash with its restore.
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
 def race(*calls):

@@ -64,12 +64,12 @@ def test_code_is_stored_hashed(send_code):
     assert row.expires_at - row.created_at == datetime.timedelta(seconds=300)
 
 
-def test_console_backend_prints_one_line(settings, capsys):
+def test_console_backend_prints_one_line_on_standard_output(settings, capfd):
     settings.SMS_BACKEND = "console"
 
     sms_providers.get_backend().send(phone=PHONE, text="code 123456", params={"code": "123456"})
 
-    assert capsys.readouterr().out == f"SMS to {PHONE}: code 123456\n"
+    assert capfd.readouterr().out == f"SMS to {PHONE}: code 123456\n"
 
 
 @pytest.mark.parametrize("phone", ["+8613800138000", "+86 138-0013-8000", "8613800138000"])
