@@ -21,6 +21,8 @@ def orders_for_user(*, user, status: str | None = None) -> QuerySet[Order]:
 
 def order_get_for_user(*, user, order_no: str) -> Order:
     """The user's order with this number; 404 when there is none or it is someone else's."""
+    if not order_no or len(order_no) > 32 or "\x00" in order_no:  # PostgreSQL refuses NUL in a text parameter
+        raise ApiError(Code.NOT_FOUND)
     order = Order.objects.select_related("plan", "package").filter(user=user, order_no=order_no).first()
     if order is None:
         raise ApiError(Code.NOT_FOUND)

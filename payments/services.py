@@ -525,10 +525,15 @@ _DROPPED_HEADERS = ("HTTP_AUTHORIZATION", "HTTP_COOKIE")
 BODY_LIMIT = 64 * 1024
 
 
+def _text(value) -> str:
+    """A string PostgreSQL can store: NUL characters (refused in text and JSON columns) become U+FFFD."""
+    return str(value).replace("\x00", "\ufffd")
+
+
 def notification_headers(meta: dict) -> dict:
     """The request headers worth keeping with a notification (credentials and cookies dropped)."""
     return {
-        key: str(value)[:1000]
+        _text(key): _text(value)[:1000]
         for key, value in meta.items()
         if (key.startswith("HTTP_") and key not in _DROPPED_HEADERS) or key in _KEPT_HEADERS
     }
@@ -549,13 +554,21 @@ def notification_handle(
     or reported no payment; no when it did not verify, did not match an order, or handling failed (the provider
     then tries again later, and the record is there for staff).
     """
-    record = PaymentNotification.objects.create(
-        provider=provider,
-        body=body[:BODY_LIMIT].decode("utf-8", errors="replace"),
-        body_size=len(body),
-        headers=headers or {},
-        remote_addr=remote_addr or None,
-    )
+    try:
+        record = PaymentNotification.objects.create(
+            provider=provider,
+            body=_text(body[:BODY_LIMIT].decode("utf-8", errors="replace")),
+            body_size=len(body),
+            headers={_text(k): _text(v) for k, v in (headers or {}).items()},
+            remote_addr=remote_addr or None,
+        )
+    except Exception:  # the database is down: nothing is trusted unstored, the provider will try again
+        logger.exception("%s notification could not be stored", provider)
+        return PaymentNotification(provider=provider, outcome=PaymentNotification.Outcome.ERROR), False
+    if form is not None:
+        # NUL characters cannot be stored or looked up in PostgreSQL; no genuine notification has them, and the
+        # signature of one that did no longer verifies after this.
+        form = {_text(k): _text(v) for k, v in form.items()}
     ok = False
     try:
         if unreadable:
@@ -565,7 +578,7 @@ def notification_handle(
     except Exception as exc:  # never a 500 to a provider: record it, answer "try again"
         logger.exception("%s notification %s: handling failed", provider, record.pk)
         record.outcome = PaymentNotification.Outcome.ERROR
-        record.reason = f"{type(exc).__name__}: {exc}"[:1000]
+        record.reason = _text(f"{type(exc).__name__}: {exc}")[:1000]
         ok = False
     record.processed_at = timezone.now()
     try:
@@ -582,9 +595,9 @@ def _notification_process(record: PaymentNotification, *, provider: str, body: b
     gateway = get_gateway(provider)
     note = gateway.parse_notification(body if provider == "wechat" else (form or {}))
     record.verified = note.verified
-    record.order_no = (note.order_no or "")[:64]
-    record.transaction_id = (note.transaction_id or "")[:64]
-    record.reason = note.reason
+    record.order_no = _text(note.order_no or "")[:64]
+    record.transaction_id = _text(note.transaction_id or "")[:64]
+    record.reason = _text(note.reason)
     if not note.verified:
         record.outcome = PaymentNotification.Outcome.REFUSED
         logger.warning("%s notification %s refused: %s", provider, record.pk, note.reason)

@@ -311,8 +311,10 @@ def test_hostile_and_malformed_wechat_bodies_are_refused_never_a_500(client, wec
         (b"sign=%%%&sign_type=RSA2&out_trade_no=TN1", "application/x-www-form-urlencoded"),
         (b"--broken\r\nContent-Disposition: form-data\r\n", "multipart/form-data; boundary=broken"),
         (b"<xml/>", "text/xml"),
+        (b"out_trade_no=TN%00&sign=AAAA&total_amount=6.00%00", "application/x-www-form-urlencoded"),
+        (b"\x00\xff=\x00", "application/x-www-form-urlencoded"),
     ],
-    ids=["empty", "unsigned", "bad-sign", "broken-multipart", "xml"],
+    ids=["empty", "unsigned", "bad-sign", "broken-multipart", "xml", "nul-in-fields", "nul-bytes"],
 )
 def test_malformed_alipay_bodies_are_refused_never_a_500(client, alipay_order, body, content_type):
     response = client.post("/api/payment/alipay/notify", data=body, content_type=content_type)

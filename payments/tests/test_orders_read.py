@@ -38,6 +38,9 @@ def test_someone_elses_or_an_unknown_order_is_404(auth_api):
         f"/api/membership/order/{data['orderNo']}",
         "/api/membership/order/TN2024010112001234",
         "/api/membership/order/whatever",
+        "/api/membership/order/TN%00",
+        "/api/payment/order/TN%00/query",
+        f"/api/membership/order/{'9' * 40}",
         f"/api/payment/order/{data['orderNo']}/query",
         "/api/payment/order/TN2024010112001234/query",
     ):
