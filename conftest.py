@@ -74,10 +74,27 @@ def is_postgres():
 
 
 def pytest_collection_modifyitems(config, items):
-    """Race tests need PostgreSQL; CI always has it (DATABASE_URL), a plain local run on SQLite skips them."""
+    """Two rules for the whole suite.
+
+    1. Every transactional test restores the database it found (`serialized_rollback`). A transactional test
+       empties every table when it ends, the plans and packages seeded by a data migration included; without
+       the restore, later tests lose them, and Django's flush re-creates content types under new ids, which
+       breaks the next test that restores. Applying it to all of them keeps the suite order-independent.
+    2. Race tests need PostgreSQL; CI always has it (DATABASE_URL), a plain local run on SQLite skips them.
+    """
     import os
 
     from django.conf import settings
+
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        kwargs = dict(marker.kwargs) if marker else {}
+        transactional = kwargs.get("transaction") or {"live_server", "transactional_db"} & set(
+            getattr(item, "fixturenames", ())
+        )
+        if transactional and not kwargs.get("serialized_rollback"):
+            kwargs.update(transaction=True, serialized_rollback=True)
+            item.add_marker(pytest.mark.django_db(*(marker.args if marker else ()), **kwargs), append=False)
 
     if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
         return

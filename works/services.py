@@ -219,7 +219,7 @@ def work_abandon(*, work_id) -> None:
     work = Work.objects.select_related("generation").filter(pk=work_id).first()
     if work is None or work.processed_at is not None:
         return
-    generation_fail(generation=work.generation, message=str(NOT_STARTED))
+    generation_fail(generation=work.generation, message=NOT_STARTED)
     caching.invalidate(work.pk)
 
 
@@ -255,7 +255,7 @@ def work_delete(*, work: Work) -> None:
     if work is None:
         raise ApiError(Code.WORK_NOT_FOUND)
     if work.processed_at is None:
-        generation_fail(generation=work.generation, message=str(DELETED_BEFORE_START))
+        generation_fail(generation=work.generation, message=DELETED_BEFORE_START)
     names = [name for name in (work.image.name, work.thumbnail.name) if name]
     work_id = work.pk
     work.delete()

@@ -6,11 +6,15 @@ from rest_framework import serializers
 
 ERROR_STATUSES = {
     "400": "Invalid parameters (code 400, or a domain code such as 1002, 20004, 30001, 40001)",
-    "401": "Not authenticated (401), token invalid (2001) or expired (2002)",
-    "403": "Forbidden (403), account disabled (20003)",
-    "404": "Not found (404, 30000, …)",
+    "401": "Not authenticated (401), token invalid (2001) or expired (2002); a bad token is refused on public "
+    "endpoints too",
+    "402": "Daily quota used up and not enough points (40004), insufficient points (40000)",
+    "403": "Forbidden (403), account disabled (20003), email not verified (20002)",
+    "404": "Not found (404, 20000, 30000)",
+    "409": "Duplicate (11000), order state conflict (40005), points deduction failed (40002)",
     "429": "Too many requests; `details.retryAfter` seconds and a `Retry-After` header",
     "500": "Internal error, no internals in the body",
+    "502": "An upstream provider (SMS, WeChat, payment, AI) failed or is unreachable (50000)",
 }
 
 
@@ -75,6 +79,7 @@ def envelope_postprocessing_hook(result, generator, request, public):
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
             responses = operation["responses"]
+            json_answers = True
             for status, response in list(responses.items()):
                 if not str(status).startswith("2"):
                     continue
@@ -82,14 +87,13 @@ def envelope_postprocessing_hook(result, generator, request, public):
                 media = content.get("application/json")
                 if media is None:
                     if content:
-                        continue  # a non-JSON answer (XML, plain text): leave it as declared
+                        json_answers = False  # a provider webhook answering XML or text: not the envelope
+                        continue
                     media = content["application/json"] = {}
                 media["schema"] = _envelope(media.get("schema"))
+            if not json_answers:
+                continue
             for status, description in ERROR_STATUSES.items():
-                if (status == "401" and not operation.get("security")) or (
-                    status == "401" and {} in operation.get("security", [])
-                ):
-                    continue
                 responses.setdefault(
                     status, {"description": description, "content": {"application/json": {"schema": error_ref}}}
                 )
