@@ -16,6 +16,7 @@ celery_app.conf.update(broker_url="memory://", broker_transport_options={}, task
 def _isolation(settings, tmp_path):
     """Each test starts with an empty cache and writes its files under its own temporary folder, never var/."""
     settings.MEDIA_ROOT = str(tmp_path / "media")
+    settings.PUBLIC_BASE_URL = "http://127.0.0.1:8000"  # whatever PORT the shell has
     cache.clear()
     yield
     cache.clear()
