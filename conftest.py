@@ -57,6 +57,42 @@ def auth_api(user):
     return client_for(user)
 
 
+CHROMIUM_ARGS = [  # Debian's chromium, headless, with no network of its own to reach for
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def browser(live_server, settings, monkeypatch):
+    """Debian's chromium driven by Playwright, with the service on pytest-django's live server.
+
+    Links the service builds (PUBLIC_BASE_URL) point at the live server. Playwright's sync API runs an event loop
+    in this thread, so the test's own (synchronous) ORM calls are allowed explicitly.
+    """
+    from playwright.sync_api import sync_playwright
+
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    settings.PUBLIC_BASE_URL = live_server.url
+    settings.ALLOWED_HOSTS = ["localhost", "127.0.0.1", "testserver"]
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A browser tab (English locale)."""
+    return browser.new_page(locale="en-US")
+
+
 @pytest.fixture
 def member(db):
     """A user with a running monthly membership."""

@@ -1,24 +1,17 @@
 """Reads of accounts: the user profile (one shape everywhere a user is returned) and session lists."""
 
-from django.conf import settings
 from django.db.models import QuerySet
 
 from membership.selectors import user_entitlements
+from tunee.storage import public_url
 
 from .models import LoginSession, User
-
-
-def absolute_url(url: str) -> str:
-    """Storage URLs of local files are relative (`/media/...`): the API always answers absolute URLs."""
-    if not url or url.startswith(("http://", "https://", "//")):
-        return url
-    return f"{settings.PUBLIC_BASE_URL}{url if url.startswith('/') else '/' + url}"
 
 
 def user_avatar_url(*, user: User) -> str | None:
     """The uploaded avatar, else the WeChat one, else None."""
     if user.avatar:
-        return absolute_url(user.avatar.url)
+        return public_url(user.avatar)
     return user.wechat_avatar_url or None
 
 

@@ -10,30 +10,6 @@ from payments.tests.helpers import place_membership_order, place_points_order
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
-
-
-@pytest.fixture
-def page(live_server, settings, monkeypatch):
-    from playwright.sync_api import sync_playwright
-
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop here
-    settings.PUBLIC_BASE_URL = live_server.url
-    settings.ALLOWED_HOSTS = ["localhost", "127.0.0.1", "testserver"]  # + the API test client
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        try:
-            yield browser.new_page(locale="en-US")
-        finally:
-            browser.close()
-
 
 @pytest.mark.parametrize(("method", "device"), [("wechat", "web"), ("alipay", "web")])
 def test_buying_a_plan_in_the_sandbox_upgrades_the_membership(page, live_server, method, device):

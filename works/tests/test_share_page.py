@@ -70,42 +70,23 @@ def test_private_unfinished_or_missing_works_get_a_friendly_404(client, case):
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_the_share_page_in_a_real_browser_plays_the_song(live_server, settings, monkeypatch):
-    from playwright.sync_api import sync_playwright
-
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    settings.PUBLIC_BASE_URL = live_server.url
+def test_the_share_page_in_a_real_browser_plays_the_song(browser, live_server):
     work = completed_work(title="海风来信")
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium",
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--no-first-run",
-                "--disable-sync",
-            ],
-        )
-        try:
-            page = browser.new_page(viewport={"width": 390, "height": 844})  # a phone
-            response = page.goto(f"{live_server.url}/w/{work.pk}")
-            assert response.status == 200
-            assert page.locator("#work-title").inner_text() == "海风来信"
-            assert page.title().startswith("海风来信")
-            # The player loads the song from our storage: metadata known, a real duration.
-            page.wait_for_function("document.getElementById('work-audio').readyState >= 1", timeout=15000)
-            duration = page.evaluate("document.getElementById('work-audio').duration")
-            assert duration > 0
-            # The photo is shown (decoded by the browser).
-            assert page.evaluate("document.querySelector('img.photo').naturalWidth") > 0
-            # Fits a phone: nothing wider than the screen.
-            assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page = browser.new_page(viewport={"width": 390, "height": 844})  # a phone
+    response = page.goto(f"{live_server.url}/w/{work.pk}")
+    assert response.status == 200
+    assert page.locator("#work-title").inner_text() == "海风来信"
+    assert page.title().startswith("海风来信")
+    # The player loads the song from our storage: metadata known, a real duration.
+    page.wait_for_function("document.getElementById('work-audio').readyState >= 1", timeout=15000)
+    duration = page.evaluate("document.getElementById('work-audio').duration")
+    assert duration > 0
+    # The photo is shown (decoded by the browser).
+    assert page.evaluate("document.querySelector('img.photo').naturalWidth") > 0
+    # Fits a phone: nothing wider than the screen.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
 
-            missing = page.goto(f"{live_server.url}/w/7b1f4b7e-5d7c-4a57-9d7e-6f6b8f1d2c3a")
-            assert missing.status == 404
-            assert "这首歌找不到了" in page.content()
-        finally:
-            browser.close()
+    missing = page.goto(f"{live_server.url}/w/7b1f4b7e-5d7c-4a57-9d7e-6f6b8f1d2c3a")
+    assert missing.status == 404
+    assert "这首歌找不到了" in page.content()
