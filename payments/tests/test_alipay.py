@@ -382,7 +382,7 @@ def test_importing_the_sdk_through_the_guard_leaves_django_logging_alone():
     from django.conf import settings
 
     def probe(mode):
-        result = subprocess.run(  # noqa: S603 - our own interpreter and a fixed script
+        result = subprocess.run(
             [sys.executable, "-c", LOGGING_PROBE, mode],
             cwd=settings.BASE_DIR,
             capture_output=True,
