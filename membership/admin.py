@@ -14,6 +14,7 @@ from tunee.api.errors import ApiError
 from . import services
 from .models import (
     Charge,
+    ChargeRefund,
     DailyUsage,
     Membership,
     MembershipEvent,
@@ -111,6 +112,12 @@ class ChargeAdmin(ReadOnlyAdmin):
     list_filter = ("kind",)
     search_fields = ("user__username", "user__email", "reference")
     list_select_related = ("user",)
+
+
+@admin.register(ChargeRefund)
+class ChargeRefundAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "charge")
+    raw_id_fields = ("charge",)
 
 
 class StaffAdjustmentForm(forms.ModelForm):

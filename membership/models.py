@@ -170,6 +170,16 @@ class Charge(models.Model):
         return f"{self.kind} charge of {self.user_id} on {self.day}"
 
 
+class ChargeRefund(models.Model):
+    """The refund of a charge. One per charge (the primary key is the charge): a second refund cannot exist."""
+
+    charge = models.OneToOneField(Charge, on_delete=models.PROTECT, primary_key=True, related_name="refund")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"refund of {self.charge_id}"
+
+
 class PointsEntry(models.Model):
     """The points ledger (Photo Song's PointsHistory): append-only, `balance` is the balance after the change."""
 

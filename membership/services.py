@@ -20,6 +20,7 @@ from tunee.api.errors import ApiError, Code
 from . import selectors
 from .models import (
     Charge,
+    ChargeRefund,
     DailyUsage,
     Membership,
     MembershipEvent,
@@ -220,6 +221,7 @@ def quota_refund(*, charge: Charge) -> bool:
     claimed = Charge.objects.filter(pk=charge.pk, refunded_at__isnull=True).update(refunded_at=timezone.now())
     if not claimed:
         return False
+    ChargeRefund.objects.create(charge_id=charge.pk)  # the database's guarantee: one refund row per charge
     if charge.kind == Charge.Kind.QUOTA:
         DailyUsage.objects.filter(user_id=charge.user_id, day=charge.day, used__gt=0).update(used=F("used") - 1)
     else:

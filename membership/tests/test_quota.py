@@ -139,3 +139,16 @@ def test_database_refuses_a_negative_balance(user):
     services.points_credit(user=user, amount=5, reason=PointsEntry.Reason.PURCHASE)
     with pytest.raises(IntegrityError), transaction.atomic():
         PointsAccount.objects.filter(user=user).update(balance=-1)
+
+
+def test_the_database_allows_one_refund_per_charge(user):
+    from django.db import IntegrityError, transaction
+
+    from membership.models import ChargeRefund
+
+    charge = services.quota_consume(user=user)
+    services.quota_refund(charge=charge)
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ChargeRefund.objects.create(charge=charge)
+    assert ChargeRefund.objects.filter(charge=charge).count() == 1

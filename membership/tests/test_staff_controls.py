@@ -164,6 +164,7 @@ def test_admin_form_needs_the_actions_field(client, staff, user):
         "pointsaccount",
         "pointsentry",
         "charge",
+        "chargerefund",
         "staffadjustment",
     ],
 )
