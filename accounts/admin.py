@@ -3,6 +3,7 @@ codes (read-only). Actions are one-liners calling services."""
 
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db import models
 
 from . import services
 from .models import LoginSession, RefreshToken, User, VerificationCode
@@ -41,6 +42,7 @@ class UserAdmin(DjangoUserAdmin):
         ("Dates", {"fields": ("last_login", "date_joined", "created_at", "updated_at")}),
     )
     actions = ["disable_users", "enable_users", "revoke_sessions"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     @admin.display(description="phone", ordering="phone")
     def masked_phone(self, obj):

@@ -41,6 +41,8 @@ class User(AbstractUser):
     class Meta:
         db_table = "accounts_user"
         constraints = [
+            # Usernames are told apart ignoring case (`Bob` and `bob` are one name), as the services check them.
+            models.UniqueConstraint(Lower("username"), name="accounts_user_username_ci_unique"),
             # Email is optional (phone and WeChat accounts have none) and unique ignoring case when present.
             models.UniqueConstraint(Lower("email"), condition=~Q(email=""), name="accounts_user_email_ci_unique"),
             models.UniqueConstraint(

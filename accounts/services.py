@@ -22,7 +22,7 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
@@ -95,9 +95,23 @@ def _duplicate(field: str) -> ApiError:
     return ApiError(Code.DUPLICATE, details={field: [str(TAKEN[field])]})
 
 
+# How each database names the unique rule a duplicate broke: PostgreSQL gives the constraint or index name, SQLite
+# the index name of an expression index or the columns of the others. Matched on these names, never on the whole
+# message, which also quotes the value (a username `email_fan` must not read as a duplicate email).
+_UNIQUE_MARKERS = (
+    ("accounts_user_email_ci_unique", "email"),
+    ("accounts_user_username_ci_unique", "username"),
+    ("accounts_user_username_key", "username"),
+    ("accounts_user_phone_unique", "phone"),
+    ("accounts_user.email", "email"),
+    ("accounts_user.username", "username"),
+    ("accounts_user.phone", "phone"),
+)
+
+
 def _duplicate_from_integrity(exc: IntegrityError, fallback: str) -> ApiError:
     text = str(exc).lower()
-    for field, marker in (("email", "email"), ("phone", "phone"), ("username", "username")):
+    for marker, field in _UNIQUE_MARKERS:
         if marker in text:
             return _duplicate(field)
     return _duplicate(fallback)
@@ -229,12 +243,30 @@ def _check_not_disabled(user: User) -> None:
 # --- SMS codes ----------------------------------------------------------------------------------------------------
 
 
+def _limits_lock(*keys: str) -> None:
+    """Serialize the check-then-insert of the SMS limits per phone and per IP until the transaction ends.
+
+    PostgreSQL transaction-level advisory locks, taken in one global order (sorted keys) so that two requests never
+    wait on each other in a cycle. Without them, concurrent requests all read "below the cap" and all insert. SQLite
+    (local development only) has no such lock; its writers are serialized by the database file anyway.
+    """
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for key in sorted(set(keys)):
+            lock_id = int.from_bytes(hashlib.sha256(f"accounts:{key}".encode()).digest()[:8], "big", signed=True)
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock_id])
+
+
+@transaction.atomic
 def sms_code_send(*, phone: str, purpose: str, ip: str | None) -> int:
     """Create a code and queue its SMS. Answers the same whether or not the phone has an account.
 
     Limits: one code per phone and purpose per cooldown, a daily cap per phone, an hourly cap per IP (settings);
-    each refusal is 429 with `retryAfter`. Returns the cooldown in seconds.
+    each refusal is 429 with `retryAfter`. The limits are checked and the code stored under a lock on the phone and
+    the IP, so that however many requests race, no limit is passed. Returns the cooldown in seconds.
     """
+    _limits_lock(f"sms-phone:{phone}", *([f"sms-ip:{ip}"] if ip else []))
     now = timezone.now()
     cooldown = settings.SMS_COOLDOWN_SECONDS
     day_start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -256,7 +288,7 @@ def sms_code_send(*, phone: str, purpose: str, ip: str | None) -> int:
     )
     if last is not None:
         raise _throttled(TOO_SOON, (last + datetime.timedelta(seconds=cooldown) - now).total_seconds())
-    # The cache claim makes the cooldown hold when two requests race (and across processes with Redis).
+    # The cache claim also holds the cooldown where no advisory lock exists (SQLite) and across processes (Redis).
     from django.core.cache import cache
 
     key, deadline = f"accounts:sms-cooldown:{phone}:{purpose}", now.timestamp() + cooldown
@@ -267,19 +299,18 @@ def sms_code_send(*, phone: str, purpose: str, ip: str | None) -> int:
         cache.set(key, deadline, cooldown)  # a claim that outlived its deadline by our clock
 
     code = f"{secrets.randbelow(1_000_000):06d}"
-    with transaction.atomic():
-        row = VerificationCode.objects.create(
-            phone=phone,
-            purpose=purpose,
-            code_hash=_code_hash(phone=phone, purpose=purpose, code=code),
-            ip=ip,
-            created_at=now,
-            expires_at=now + datetime.timedelta(seconds=settings.SMS_CODE_TTL_SECONDS),
-        )
-        text = SMS_TEXT.format(code=code, minutes=max(1, settings.SMS_CODE_TTL_SECONDS // 60))
-        from .tasks import enqueue, send_sms_code
+    row = VerificationCode.objects.create(
+        phone=phone,
+        purpose=purpose,
+        code_hash=_code_hash(phone=phone, purpose=purpose, code=code),
+        ip=ip,
+        created_at=now,
+        expires_at=now + datetime.timedelta(seconds=settings.SMS_CODE_TTL_SECONDS),
+    )
+    text = SMS_TEXT.format(code=code, minutes=max(1, settings.SMS_CODE_TTL_SECONDS // 60))
+    from .tasks import enqueue, send_sms_code
 
-        transaction.on_commit(lambda: enqueue(send_sms_code, row.pk, text, {"code": code}))
+    transaction.on_commit(lambda: enqueue(send_sms_code, row.pk, text, {"code": code}))
     return cooldown
 
 

@@ -31,5 +31,15 @@ class LoginAccountThrottle(SimpleRateThrottle):
         for field in self.fields:
             value = data.get(field) if hasattr(data, "get") else None
             if isinstance(value, str) and value.strip():
-                return self.cache_format % {"scope": self.scope, "ident": f"{field}:{value.strip().lower()}"}
+                return self.cache_format % {"scope": self.scope, "ident": f"{field}:{self.account(field, value)}"}
         return None
+
+    @staticmethod
+    def account(field: str, value: str) -> str:
+        """The account a login names, however it is spelled: `+86 138-0013-8000` and `13800138000` are one phone
+        (else each spelling would get its own allowance); emails ignore case, as the login does."""
+        if field == "phone":
+            from .services import phone_normalize
+
+            return phone_normalize(value) or value.strip()
+        return value.strip().lower()

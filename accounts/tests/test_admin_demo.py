@@ -70,3 +70,28 @@ def test_demo_is_idempotent_and_its_account_logs_in(api):
     assert User.objects.filter(email=demo.DEMO_EMAIL).count() == 1
     assert any("send-code" in line for line in lines) and any("SMS to" in line for line in lines)
     body(api.post("/api/login", {"email": demo.DEMO_EMAIL, "password": demo.DEMO_PASSWORD}, format="json"), 200, 0)
+
+
+def test_user_pages_render_and_search_by_email_and_username(admin_client, user):
+    UserFactory(username="findme", email="someone@example.org")
+    url = reverse("admin:accounts_user_changelist")
+
+    assert b"findme" in admin_client.get(url, {"q": "someone@example.org"}).content
+    assert b"someone@example.org" in admin_client.get(url, {"q": "findme"}).content
+    assert admin_client.get(reverse("admin:accounts_user_change", args=[user.pk])).status_code == 200
+    assert admin_client.get(reverse("admin:accounts_user_add")).status_code == 200
+    session = services.session_start(user=user).session
+    assert admin_client.get(reverse("admin:accounts_loginsession_change", args=[session.pk])).status_code == 200
+
+
+def test_admin_refuses_a_username_that_differs_only_in_case(admin_client):
+    UserFactory(username="casey")
+    url = reverse("admin:accounts_user_add")
+    password = {"password1": "Melody-Harbor-2024", "password2": "Melody-Harbor-2024", "usable_password": "true"}
+
+    refused = admin_client.post(url, {"username": "Casey", **password})
+    accepted = admin_client.post(url, {"username": "casey2", **password})
+
+    assert refused.status_code == 200 and list(refused.context["adminform"].form.errors) == ["username"]
+    assert accepted.status_code == 302
+    assert User.objects.filter(username__iexact="casey").count() == 1

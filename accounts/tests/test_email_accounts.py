@@ -233,3 +233,15 @@ def test_reset_page_refuses_weak_or_mismatched_passwords(client):
     assert b'id="errors"' in weak.content and b'id="errors"' in mismatch.content
     user.refresh_from_db()
     assert user.check_password("s3cret-Pass!")
+
+
+def test_login_attempts_are_throttled_per_email_whatever_its_case(api, settings):
+    settings.THROTTLE_LOGIN_ACCOUNT_RATE = "2/min"
+    UserFactory(email="carol@example.com")
+    body(login(api, "carol@example.com", "nope"), 401, 20001)
+    body(login(api, "Carol@Example.com", "nope"), 401, 20001)
+
+    body(login(api, "CAROL@example.com", "s3cret-Pass!", REMOTE_ADDR="10.2.2.2"), 429, 429)
+
+    assert LoginSession.objects.count() == 0
+    body(login(api, "dave@example.com", "nope"), 401, 20001)  # another account is not affected

@@ -16,6 +16,7 @@ PROFILE_KEYS = {
     "id", "username", "email", "emailVerified", "phone", "avatarUrl", "wechat", "membership", "isVIP",
     "membershipEndDate", "points", "dailyStats", "settings", "status", "createdAt",
 }  # fmt: skip
+MEMBERSHIP_KEYS = {"level", "isValid", "expiresAt", "startedAt"}
 
 
 def test_me_returns_the_contract_profile(auth_api, user):
@@ -25,7 +26,10 @@ def test_me_returns_the_contract_profile(auth_api, user):
     assert data["id"] == str(user.pk) and data["username"] == user.username and data["email"] == user.email
     assert data["settings"] == {"language": "zh-CN", "notifications": True}
     assert data["status"] == "active" and data["wechat"] is None and data["avatarUrl"] is None
-    assert set(data["membership"]) >= {"level", "isValid", "expiresAt"}
+    assert set(data["membership"]) == MEMBERSHIP_KEYS
+    assert (data["membership"]["level"], data["isVIP"], data["membershipEndDate"], data["points"]) == (
+        "free", False, None, 0
+    )  # fmt: skip
     assert set(data["dailyStats"]) == {"date", "usedCount", "totalCount"}
     assert data["createdAt"].endswith("Z")
 
@@ -158,3 +162,26 @@ def test_an_earlier_live_code_still_works(auth_api, user):
         )
     body(bind(auth_api, "13700137000", "111111"), 200, 0)
     assert User.objects.get(pk=user.pk).phone == "13700137000"
+
+
+def test_every_login_answers_the_same_profile_plus_is_new_user(api, send_code, settings):
+    settings.WECHAT_APP_ID = ""  # the WeChat sandbox
+    code = send_code("13500135000")
+    account = {"username": "shape", "email": "shape@example.com", "password": "Melody-Harbor-2024"}
+
+    answers = [
+        body(api.post("/api/auth/phone-login", {"phone": "13500135000", "code": code}, format="json"), 200, 0),
+        body(api.post("/api/auth/wechat-login", {"code": "shape"}, format="json"), 200, 0),
+        body(api.post("/api/users", account, format="json"), 201, 0),
+        body(
+            api.post("/api/login", {"email": account["email"], "password": account["password"]}, format="json"), 200, 0
+        ),
+    ]
+
+    for answer in answers:
+        data = answer["data"]
+        assert set(data) == {"accessToken", "refreshToken", "expiresIn", "user"}
+        assert set(data["user"]) == PROFILE_KEYS | {"isNewUser"}
+        assert set(data["user"]["membership"]) == MEMBERSHIP_KEYS
+        assert set(data["user"]["dailyStats"]) == {"date", "usedCount", "totalCount"}
+    assert [answer["data"]["user"]["isNewUser"] for answer in answers] == [True, True, True, False]

@@ -58,10 +58,10 @@ def test_two_registrations_with_the_same_email(attempt):
 
 @pytest.mark.parametrize("attempt", range(3))
 def test_two_registrations_with_the_same_username(attempt):
-    results = race(register("carol", "c1@example.com"), register("carol", "c2@example.com"))
+    results = race(register("carol", "c1@example.com"), register("Carol", "c2@example.com"))
 
     assert sorted(results) == [(201, 0), (409, 11000)]
-    assert User.objects.filter(username="carol").count() == 1
+    assert User.objects.filter(username__iexact="carol").count() == 1
 
 
 @pytest.mark.parametrize("attempt", range(3))
@@ -89,3 +89,34 @@ def test_two_accounts_binding_the_same_phone(attempt):
 
     assert sorted(results) == [(200, 0), (409, 11000)]
     assert User.objects.filter(phone=phone).count() == 1
+
+
+def send_code(phone, purpose="login"):
+    def call():
+        response = APIClient().post("/api/auth/send-code", {"phone": phone, "purpose": purpose}, format="json")
+        return response.status_code, response.json()["code"]
+
+    return call
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_concurrent_codes_from_one_ip_never_pass_the_hourly_cap(settings, attempt):
+    settings.SMS_BACKEND = "locmem"
+    settings.SMS_HOURLY_LIMIT_PER_IP = 3
+
+    results = race(*[send_code(f"1380013{index:04d}") for index in range(10)])
+
+    assert sorted(results) == [(200, 0)] * 3 + [(429, 429)] * 7
+    assert VerificationCode.objects.count() == 3
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_concurrent_codes_for_one_phone_never_pass_the_daily_cap(settings, attempt):
+    settings.SMS_BACKEND = "locmem"
+    settings.SMS_DAILY_LIMIT_PER_PHONE = 2
+    purposes = ["login", "register", "reset_password", "bind_phone"]
+
+    results = race(*[send_code("13900139000", purpose) for purpose in purposes])
+
+    assert sorted(results) == [(200, 0)] * 2 + [(429, 429)] * 2
+    assert VerificationCode.objects.filter(phone="13900139000").count() == 2

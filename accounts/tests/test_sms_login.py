@@ -239,3 +239,22 @@ def test_login_attempts_are_throttled_per_ip(api, settings):
 
     body(login(api, "13800138003", "123456"), 429, 429)
     body(login(api, "13800138003", "123456", REMOTE_ADDR="10.1.1.2"), 400, 20004)
+
+
+def test_every_spelling_of_a_phone_shares_its_login_throttle(api, settings):
+    settings.THROTTLE_LOGIN_ACCOUNT_RATE = "3/min"
+    for spelling in (PHONE, "+86" + PHONE, "+86 138-0013-8000"):
+        body(login(api, spelling, "123456"), 400, 20004)
+
+    for spelling in (PHONE, "86" + PHONE, "0086" + PHONE, "+86 (138) 0013 8000", "1 3 8 0 0 1 3 8 0 0 0"):
+        body(login(api, spelling, "123456", REMOTE_ADDR="10.1.1.3"), 429, 429)
+
+
+def test_a_code_survives_four_wrong_tries(api, send_code):
+    code = send_code(PHONE)
+    wrong = "000000" if code != "000000" else "111111"
+    for _ in range(4):
+        body(login(api, PHONE, wrong), 400, 20004)
+
+    body(login(api, PHONE, code), 200, 0)
+    assert VerificationCode.objects.get().attempts == 5 and User.objects.filter(phone=PHONE).exists()

@@ -1,6 +1,7 @@
 """Access and refresh tokens: rotation, reuse detection, logout, 2001 vs 2002, disabled accounts, languages."""
 
 import datetime
+import hashlib
 
 import pytest
 import time_machine
@@ -174,3 +175,51 @@ def test_auth_api_fixture_uses_a_real_token(auth_api, user):
 def test_client_for_another_user(user):
     other = UserFactory()
     assert body(client_for(other).get("/api/user/me"), 200, 0)["data"]["id"] == str(other.pk)
+
+
+def test_refresh_tokens_are_stored_hashed_with_the_device_and_ip_seen(api, send_code):
+    code = send_code("13800138000")
+    login = api.post(
+        "/api/auth/phone-login",
+        {"phone": "13800138000", "code": code, "device": "iPhone 15"},
+        format="json",
+        REMOTE_ADDR="10.3.3.3",
+    )
+    first = body(login, 200, 0)["data"]
+
+    row = RefreshToken.objects.get()
+    assert row.token_hash == hashlib.sha256(first["refreshToken"].encode()).hexdigest()
+    assert not RefreshToken.objects.filter(token_hash=first["refreshToken"]).exists()
+    assert (row.device, row.ip, row.session.created_ip, row.session.method) == (
+        "iPhone 15",
+        "10.3.3.3",
+        "10.3.3.3",
+        "phone",
+    )
+
+    second = body(
+        api.post(
+            "/api/auth/refresh-token", {"refreshToken": first["refreshToken"]}, format="json", REMOTE_ADDR="10.4.4.4"
+        ),
+        200,
+        0,
+    )["data"]
+
+    newer = RefreshToken.objects.get(token_hash=hashlib.sha256(second["refreshToken"].encode()).hexdigest())
+    assert (newer.session_id, newer.device, newer.ip) == (row.session_id, "iPhone 15", "10.4.4.4")
+    assert LoginSession.objects.get().last_ip == "10.4.4.4"
+
+
+def test_access_token_carries_the_session_and_lives_expires_in_seconds(api, user, settings):
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    settings.SIMPLE_JWT = {**settings.SIMPLE_JWT, "ACCESS_TOKEN_LIFETIME": datetime.timedelta(hours=1)}
+    bundle = services.session_start(user=user, method="email")
+
+    token = AccessToken(bundle.access_token)
+    assert (token["sid"], token["sub"]) == (str(bundle.session.pk), str(user.pk))
+    assert token["exp"] - token["iat"] == bundle.expires_in == 3600
+    data = body(refresh(api, bundle.refresh_token), 200, 0)["data"]
+    assert data["expiresIn"] == 3600
+    with time_machine.travel(timezone.now() + datetime.timedelta(seconds=3601)):
+        body(me(api, data["accessToken"]), 401, 2002)
