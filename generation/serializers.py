@@ -1,3 +1,5 @@
+import json
+
 from rest_framework import serializers
 
 from tunee.api.i18n import T
@@ -8,6 +10,11 @@ from .models import DEFAULT_DURATION, MAX_DURATION, MIN_DURATION, Generation
 TAG_MAX = 20
 TAG_LENGTH = 30
 NOT_A_LIST = T("必须是字符串列表或逗号分隔的字符串", "Must be a list of strings or a comma-separated string")
+OPTIONS_MAX = 2000  # characters of the options as JSON
+OPTIONS_TOO_LARGE = T(
+    f"选项过大（最多 {OPTIONS_MAX} 个字符）", f"Options are too large (at most {OPTIONS_MAX} characters)"
+)
+OPTIONS_NUL = T("选项中不能含有空字符（\\u0000）", "Options cannot contain NUL characters (\\u0000)")
 
 
 class TagListField(serializers.ListField):
@@ -35,6 +42,16 @@ class TagListField(serializers.ListField):
         return super().to_internal_value(data)
 
 
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False
+
+
 class GenerationCreateInput(serializers.Serializer):
     prompt = serializers.CharField(max_length=500, trim_whitespace=True)
     style = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
@@ -46,8 +63,11 @@ class GenerationCreateInput(serializers.Serializer):
     device = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
 
     def validate_options(self, value):
-        if len(str(value)) > 2000:
-            raise serializers.ValidationError("too large")
+        text = json.dumps(value, ensure_ascii=False)
+        if len(text) > OPTIONS_MAX:
+            raise serializers.ValidationError(str(OPTIONS_TOO_LARGE))
+        if _has_nul(value):  # PostgreSQL refuses NUL in JSON columns: a 400 here, not a 500 at the INSERT
+            raise serializers.ValidationError(str(OPTIONS_NUL))
         return value
 
 

@@ -75,6 +75,11 @@ def test_duration_defaults_to_30_seconds(auth_api, enqueued):
         ({"duration": 241}, "duration"),
         ({"duration": "long"}, "duration"),
         ({"options": "x"}, "options"),
+        ({"options": {"note": "x" * 2000}}, "options"),
+        ({"options": {"lyrics": "a\u0000b"}}, "options"),  # PostgreSQL cannot store NUL: 400, not a 500
+        ({"options": {"nested": [{"k\u0000": 1}]}}, "options"),
+        ({"prompt": "a\u0000b"}, "prompt"),
+        ({"style": "x" * 101}, "style"),
     ],
 )
 def test_bad_input_is_400_before_anything_is_charged(
@@ -129,6 +134,17 @@ def test_create_needs_login(api, enqueued):
     assert not Generation.objects.exists()
 
 
+def test_writes_need_login(api, enqueued):
+    generation = GenerationFactory()
+
+    music = api.post("/api/music/tasks", {"prompt": "a calm song"}, format="json")
+    favorite = api.post(f"/api/generation/{generation.pk}/favorite")
+
+    assert (music.status_code, music.json()["code"]) == (401, 401)
+    assert (favorite.status_code, favorite.json()["code"]) == (401, 401)
+    assert Generation.objects.count() == 1 and not Favorite.objects.exists() and not Charge.objects.exists()
+
+
 def test_detail_of_a_pending_generation(auth_api, enqueued):
     generation_id = create(auth_api, style="rock").json()["data"]["generationId"]
 
@@ -180,9 +196,16 @@ def test_someone_elses_generation_is_404(auth_api):
 
 
 def test_unknown_and_malformed_ids(auth_api):
-    assert auth_api.get(f"/api/generation/{uuid.uuid4()}").json()["code"] == 404
-    response = auth_api.get("/api/generation/not-an-id")
-    assert response.status_code == 400 and response.json()["code"] == 1002
+    for path in ("/api/generation/{}", "/api/music/tasks/{}"):
+        response = auth_api.get(path.format(uuid.uuid4()))
+        assert (response.status_code, response.json()["code"]) == (404, 404)
+        response = auth_api.get(path.format("not-an-id"))
+        assert (response.status_code, response.json()["code"]) == (400, 1002)
+    response = auth_api.post(f"/api/generation/{uuid.uuid4()}/favorite")
+    assert (response.status_code, response.json()["code"]) == (404, 404)
+    response = auth_api.post("/api/generation/not-an-id/favorite")
+    assert (response.status_code, response.json()["code"]) == (400, 1002)
+    assert not Favorite.objects.exists()
 
 
 def test_reads_need_login(api):
@@ -233,7 +256,7 @@ def test_favorite_toggles_and_lists(auth_api):
     off = auth_api.post(f"/api/generation/{second.pk}/favorite").json()
     listed = auth_api.get("/api/generation/favorites/list").json()["data"]
 
-    assert (on["data"], on["message"]) == ({"isFavorite": True}, "已收藏")
+    assert (on["code"], on["data"], on["message"]) == (0, {"isFavorite": True}, "已收藏")
     assert (off["data"], off["message"]) == ({"isFavorite": False}, "已取消收藏")
     assert [g["generationId"] for g in listed["list"]] == [str(first.pk)]
     assert listed["list"][0]["isFavorite"] is True
@@ -279,12 +302,45 @@ def test_music_task_accepts_camel_case_and_comma_separated_tags(auth_api, enqueu
     assert data["params"]["negativeTags"] == ["drums"]
 
 
-def test_music_task_without_prompt_is_400_and_charges_nothing(auth_api, enqueued):
-    response = auth_api.post("/api/music/tasks", {"title": "x"}, format="json")
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"title": "x"}, "prompt"),
+        ({"prompt": "x" * 3001}, "prompt"),
+        ({"prompt": "a", "title": "x" * 101}, "title"),
+        ({"prompt": "a", "tags": [f"t{n}" for n in range(21)]}, "tags"),
+        ({"prompt": "a", "tags": ["x" * 31]}, "tags"),
+        ({"prompt": "a", "tags": 5}, "tags"),
+        ({"prompt": "a", "negative_tags": ["a\u0000"]}, "negativeTags"),
+        ({"prompt": "a", "duration": 241}, "duration"),
+    ],
+)
+def test_music_task_bad_input_is_400_and_charges_nothing(auth_api, enqueued, body, field):
+    response = auth_api.post("/api/music/tasks", body, format="json")
 
-    assert response.status_code == 400
-    assert "prompt" in response.json()["details"]
-    assert not Charge.objects.exists()
+    assert (response.status_code, response.json()["code"]) == (400, 400)
+    assert list(response.json()["details"]) == [field]
+    assert not Charge.objects.exists() and not Generation.objects.exists() and enqueued == []
+
+
+def test_music_task_when_the_quota_is_used_up_is_40004(auth_api, enqueued, django_capture_on_commit_callbacks):
+    for _ in range(3):
+        create(auth_api)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = auth_api.post("/api/music/tasks", {"prompt": "a calm song"}, format="json")
+
+    assert (response.status_code, response.json()["code"]) == (402, 40004)
+    assert Generation.objects.count() == 3 and enqueued == []  # (the first three never committed: not sent)
+
+
+def test_music_tasks_of_members_go_to_the_priority_queue(api, member, enqueued, django_capture_on_commit_callbacks):
+    api.force_authenticate(member)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        task_id = api.post("/api/music/tasks", {"prompt": "a calm song"}, format="json").json()["data"]["taskId"]
+
+    assert enqueued == [(task_id, "generation_priority")]
 
 
 def test_music_task_detail_when_completed(auth_api):
@@ -294,3 +350,18 @@ def test_music_task_detail_when_completed(auth_api):
 
     assert data["status"] == "completed"
     assert data["audioUrl"].startswith("http://127.0.0.1:8000/media/")
+
+
+def test_favorites_list_is_paginated_and_its_query_count_does_not_grow(auth_api, django_assert_max_num_queries):
+    mine = [complete(GenerationFactory(user=auth_api.user)) for _ in range(12)]
+    for generation in mine:
+        Favorite.objects.create(user=auth_api.user, generation=generation)
+    Favorite.objects.create(user=GenerationFactory().user, generation=GenerationFactory())  # someone else's
+
+    with django_assert_max_num_queries(6):
+        first = auth_api.get("/api/generation/favorites/list?pageSize=10").json()["data"]
+    second = auth_api.get("/api/generation/favorites/list?page=2&pageSize=10").json()["data"]
+
+    assert first["pagination"] == {"page": 1, "pageSize": 10, "total": 12, "totalPages": 2}
+    assert [g["generationId"] for g in first["list"] + second["list"]] == [str(g.pk) for g in reversed(mine)]
+    assert all(g["isFavorite"] and g["result"]["audioUrl"] for g in first["list"])

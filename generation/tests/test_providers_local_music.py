@@ -9,7 +9,7 @@ from PIL import Image, ImageDraw
 
 from generation.providers import ImageAnalysis, MusicRequest, TaskState
 from generation.providers.covers import cjk_font, cjk_font_path, draw_cover
-from generation.providers.local_music import TITLES, LocalMusicProvider, compose
+from generation.providers.local_music import SCALES, TITLES, LocalMusicProvider, compose, render
 
 MPEG1_BITRATES = (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320)
 MPEG1_RATES = (44100, 48000, 32000)
@@ -123,6 +123,47 @@ def test_a_warm_bright_photo_makes_a_major_faster_song_than_a_dark_cool_one():
     dark = compose(MusicRequest(prompt="", image=DARK_COOL, seed="p"))
     assert bright.mode in MAJOR_MODES and dark.mode in MINOR_MODES
     assert bright.tempo > dark.tempo and bright.energy > dark.energy
+
+
+def chroma(mono: np.ndarray) -> np.ndarray:
+    """Spectral energy per pitch class (0 = C) between 80 Hz and 2 kHz."""
+    spectrum = np.abs(np.fft.rfft(mono * np.hanning(len(mono)))) ** 2
+    freqs = np.fft.rfftfreq(len(mono), 1 / 44100)
+    band = (freqs > 80) & (freqs < 2000)
+    pitch_classes = np.round(69 + 12 * np.log2(freqs[band] / 440)).astype(int) % 12
+    return np.bincount(pitch_classes, weights=spectrum[band], minlength=12)
+
+
+@pytest.mark.parametrize(
+    ("style", "mood", "drums"),
+    [("pop", "happy", True), ("electronic", "energetic", True), ("rock", "angry", True), ("classical", "sad", False)],
+)
+def test_the_audio_is_music_audible_throughout_in_its_key_and_on_its_beat(style, mood, drums):
+    """What an MP3 of the right length could still get wrong: silence, noise, or notes out of key."""
+    composition = compose(MusicRequest(prompt="x", style=style, mood=mood, duration=20, seed="chk"))
+    mono = render(composition, 20).mean(axis=0).astype(np.float64)
+    assert mono.shape == (20 * 44100,)
+
+    assert -20 < 20 * np.log10(np.sqrt(np.mean(mono**2))) < -8  # mastered loudness, no clipping
+    assert np.abs(mono).max() < 1.0
+    windows = np.sqrt(np.mean(mono.reshape(-1, 22050) ** 2, axis=1))  # half-second windows
+    assert (windows < 0.01).sum() <= 2  # sound all along (only the fades are quiet)
+
+    energy = chroma(mono)
+    scale = {(composition.key + step) % 12 for step in SCALES[composition.mode]}
+    assert energy[sorted(scale)].sum() / energy.sum() > 0.75  # the notes are the key's
+    assert set(np.argsort(energy)[-5:]) <= scale
+
+    if drums:  # the loudness pulses with the tempo: onsets repeat every beat or two
+        hop = 441  # 10 ms
+        envelope = np.sqrt(np.mean(mono.reshape(-1, hop) ** 2, axis=1))
+        onsets = np.maximum(np.diff(envelope), 0)
+        onsets -= onsets.mean()
+        correlation = np.correlate(onsets, onsets, "full")[len(onsets) - 1 :]
+        beat = 60 / composition.tempo / 0.01  # in 10 ms frames
+        low, high = int(beat * 0.5), int(beat * 2.2)
+        period = (low + int(np.argmax(correlation[low:high]))) / beat
+        assert min(abs(period - 1), abs(period - 2)) < 0.05, period
 
 
 def test_a_title_is_made_up_when_none_is_given_and_kept_when_given():
