@@ -10,6 +10,7 @@ from generation.models import Generation
 from membership.models import Charge
 from membership.selectors import quota_status
 from works import services
+from works.images import NOT_AN_IMAGE, TOO_MANY_PIXELS, WRONG_FORMAT
 from works.models import Work
 from works.tasks import work_process
 
@@ -113,27 +114,42 @@ def test_png_and_webp_are_accepted_and_stored_as_jpeg(auth_api, content, name, c
 
 
 @pytest.mark.parametrize(
-    ("content", "name", "content_type"),
+    ("content", "name", "content_type", "reason"),
     [
-        (b"this is not an image at all", "photo.jpg", "image/jpeg"),
-        (b"", "photo.jpg", "image/jpeg"),
-        (gif_bytes(), "photo.gif", "image/gif"),
-        (jpeg_bytes()[:200], "photo.jpg", "image/jpeg"),  # a truncated JPEG: the header is fine, the pixels not
-        (png_declaring(30000, 30000), "bomb.png", "image/png"),  # 900 megapixels declared in a few bytes
-        (png_declaring(8000, 8000), "big.png", "image/png"),  # 64 MP: under Pillow's limit, over ours
+        (b"this is not an image at all", "photo.jpg", "image/jpeg", NOT_AN_IMAGE),
+        (b"", "photo.jpg", "image/jpeg", None),  # DRF's own "empty file" message
+        (gif_bytes(), "photo.gif", "image/gif", WRONG_FORMAT),
+        (jpeg_bytes()[:200], "photo.jpg", "image/jpeg", NOT_AN_IMAGE),  # a truncated JPEG: the pixels are missing
+        (png_declaring(30000, 30000), "bomb.png", "image/png", TOO_MANY_PIXELS),  # 900 MP declared in a few bytes
+        (png_declaring(8000, 8000), "big.png", "image/png", TOO_MANY_PIXELS),  # 64 MP: under Pillow's limit, over ours
     ],
     ids=["garbage", "empty", "gif", "truncated", "bomb", "too-many-pixels"],
 )
 def test_bad_images_are_refused_with_30001_and_nothing_charged(
-    auth_api, user, content, name, content_type, django_capture_on_commit_callbacks
+    auth_api, user, content, name, content_type, reason, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         payload = body(post_work(auth_api, content, name, content_type, title="x"), 400, 30001)
 
-    assert payload["details"]["image"]
+    # Refused for the right reason: a bomb is caught by its declared size, not by failing to decode it.
+    assert payload["details"]["image"][0].startswith(reason.zh.split("{")[0] if reason else "")
+    assert payload["details"]["image"][0]
     assert payload["data"] is None
     assert callbacks == []
     assert_nothing_charged(user)
+
+
+def test_a_real_photo_over_the_pixel_limit_is_refused_and_one_at_the_limit_accepted(auth_api, user, settings):
+    # A decodable PNG that compresses to almost nothing: without the pixel bound it would be decoded and accepted.
+    settings.WORKS_IMAGE_MAX_PIXELS = 1_000_000
+    big = png_bytes(size=(1001, 1000), mode="RGB")
+    assert len(big) < 20_000
+
+    payload = body(post_work(auth_api, big, "big.png", "image/png"), 400, 30001)
+
+    assert payload["details"]["image"] == ["照片尺寸过大（最多 1 百万像素）"]
+    assert_nothing_charged(user)
+    body(post_work(auth_api, png_bytes(size=(1000, 1000), mode="RGB"), "ok.png", "image/png"), 201)
 
 
 def test_a_photo_over_10_mb_is_refused_with_30001_and_nothing_charged(auth_api, user, settings):
