@@ -250,6 +250,8 @@ REST_FRAMEWORK = {
     "DATETIME_FORMAT": None,  # datetimes are rendered by tunee.api.renderers as ISO 8601 UTC with milliseconds
     "COERCE_DECIMAL_TO_STRING": False,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # How many proxies of ours sit in front (X-Forwarded-For is read through exactly that many); unset: none.
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=None),
 }
 JSON_UNDERSCOREIZE = {"no_underscore_before_number": True}
 

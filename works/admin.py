@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.db.models import Count
 
-from . import services
+from . import caching, services
 from .models import Like, Tag, Work, WorkTag
 
 
@@ -13,15 +13,53 @@ class WorkTagInline(admin.TabularInline):
 
 @admin.register(Work)
 class WorkAdmin(admin.ModelAdmin):
-    list_display = ("title_or_id", "creator", "status", "visibility", "featured", "plays", "likes", "created_at")
-    list_filter = (("generation__status", admin.ChoicesFieldListFilter), "visibility", "featured", "created_at")
+    list_display = (
+        "title_or_id",
+        "creator",
+        "status",
+        "visibility",
+        "hidden",
+        "featured",
+        "plays",
+        "likes",
+        "created_at",
+    )
+    list_filter = (
+        ("generation__status", admin.ChoicesFieldListFilter),
+        "visibility",
+        "hidden",
+        "featured",
+        "created_at",
+    )
     search_fields = ("title", "description", "creator__username", "creator__email", "creator__phone", "=id")
     list_select_related = ("creator", "generation")
     raw_id_fields = ("creator", "generation")
-    readonly_fields = ("id", "plays", "likes", "processed_at", "created_at", "updated_at", "status")
+    # Moderation goes through the actions (they invalidate the cached feed and details), not the form.
+    readonly_fields = (
+        "id",
+        "plays",
+        "likes",
+        "hidden",
+        "featured",
+        "processed_at",
+        "created_at",
+        "updated_at",
+        "status",
+    )
     date_hierarchy = "created_at"
     inlines = [WorkTagInline]
     actions = ["hide", "unhide", "feature", "unfeature"]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        caching.invalidate(form.instance.pk)  # an edit in the console shows in the feed and the detail at once
+
+    def delete_model(self, request, obj):
+        services.work_delete(work=obj)  # the photo and thumbnail leave the storage; an unstarted song is refunded
+
+    def delete_queryset(self, request, queryset):
+        for work in queryset:
+            services.work_delete(work=work)
 
     @admin.display(description="title", ordering="title")
     def title_or_id(self, work):
@@ -35,13 +73,13 @@ class WorkAdmin(admin.ModelAdmin):
         count = services.works_moderate(work_ids=queryset.values_list("pk", flat=True), **changes)
         self.message_user(request, message.format(count=count))
 
-    @admin.action(description="Hide (make private)")
+    @admin.action(description="Hide (out of the feed and the share page; the creator cannot undo it)")
     def hide(self, request, queryset):
-        self._moderate(request, queryset, "{count} work(s) hidden", visibility=Work.Visibility.PRIVATE)
+        self._moderate(request, queryset, "{count} work(s) hidden", hidden=True)
 
-    @admin.action(description="Unhide (make public)")
+    @admin.action(description="Unhide (back to the creator's visibility)")
     def unhide(self, request, queryset):
-        self._moderate(request, queryset, "{count} work(s) public again", visibility=Work.Visibility.PUBLIC)
+        self._moderate(request, queryset, "{count} work(s) no longer hidden", hidden=False)
 
     @admin.action(description="Feature")
     def feature(self, request, queryset):

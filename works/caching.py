@@ -21,7 +21,7 @@ import uuid
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from generation.models import Generation
 
@@ -61,8 +61,10 @@ def invalidate(*work_ids, feed: bool = True) -> None:
 
 def detail_get(work_id, build) -> dict | None:
     """The serialized work (without `liked`), from the cache or from `build()` (which returns None when there is
-    no such work). Only finished works are stored."""
-    key = f"works:detail:{work_id}:{_token(_work_token_key(work_id))}"
+    no such work). Only finished works are stored, one entry per language (a failed work's errorMessage is in
+    the reader's language)."""
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    key = f"works:detail:{work_id}:{language}:{_token(_work_token_key(work_id))}"
     data = cache.get(key)
     if data is None:
         data = build()

@@ -58,6 +58,11 @@ class Work(models.Model):
     likes = models.PositiveIntegerField(default=0)
     visibility = models.CharField(max_length=10, choices=Visibility.choices, default=Visibility.PUBLIC)
     featured = models.BooleanField(default=False, help_text="picked by staff")
+    hidden = models.BooleanField(
+        default=False,
+        help_text="hidden by staff (moderation): out of the feed and the share page, whatever the creator's "
+        "visibility, until staff unhide it; the creator still sees it",
+    )
 
     processed_at = models.DateTimeField(
         null=True, blank=True, help_text="when the photo was thumbnailed and described and the song was started"
@@ -68,7 +73,7 @@ class Work(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [
-            models.Index(fields=["visibility", "-created_at"], name="works_feed"),
+            models.Index(fields=["visibility", "hidden", "-created_at"], name="works_feed"),
             models.Index(fields=["creator", "-created_at"], name="works_creator_time"),
         ]
         constraints = [

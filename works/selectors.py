@@ -47,8 +47,8 @@ def with_liked(queryset: QuerySet, user) -> QuerySet:
 
 
 def public_q() -> Q:
-    """What anybody may see: public works whose song is finished."""
-    return Q(visibility=Work.Visibility.PUBLIC, generation__status=Generation.Status.COMPLETED)
+    """What anybody may see: public works whose song is finished, unless staff hid them."""
+    return Q(visibility=Work.Visibility.PUBLIC, hidden=False, generation__status=Generation.Status.COMPLETED)
 
 
 def visible_q(user) -> Q:
@@ -94,7 +94,7 @@ def work_get_owned(*, user, work_id) -> Work:
 
 
 def work_get_public(*, work_id) -> Work | None:
-    """A work for the share page: public and finished, else None (the page answers a friendly 404)."""
+    """A work for the share page: public, finished and not hidden by staff, else None (a friendly 404)."""
     try:
         pk = uuid.UUID(str(work_id))
     except ValueError:
@@ -104,7 +104,11 @@ def work_get_public(*, work_id) -> Work | None:
 
 def is_visible_to(*, data: dict, user) -> bool:
     """The access rule of `work_get_visible`, applied to a cached serialized work."""
-    if data["visibility"] == Work.Visibility.PUBLIC and data["status"] == Generation.Status.COMPLETED:
+    if (
+        data["visibility"] == Work.Visibility.PUBLIC
+        and not data["hidden"]
+        and data["status"] == Generation.Status.COMPLETED
+    ):
         return True
     return user is not None and user.is_authenticated and str(data["creator"]["id"]) == str(user.pk)
 

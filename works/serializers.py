@@ -59,6 +59,7 @@ class WorkSerializer(serializers.Serializer):
     liked = serializers.SerializerMethodField()
     visibility = serializers.ChoiceField(choices=Work.Visibility.choices)
     featured = serializers.BooleanField()
+    hidden = serializers.BooleanField(help_text="hidden by staff: only its creator sees it until staff unhide it")
     created_at = serializers.DateTimeField()
     generation_id = serializers.UUIDField()
     error_message = serializers.SerializerMethodField()
@@ -93,7 +94,8 @@ class WorkSerializer(serializers.Serializer):
         return bool(getattr(work, "liked", False))
 
     def get_error_message(self, work) -> str | None:
-        return work.generation.error_message or None
+        """Why the song failed, in the reader's language (both are stored)."""
+        return work.generation.error_text or None
 
 
 class LikeOutput(serializers.Serializer):

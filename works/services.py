@@ -293,20 +293,24 @@ def work_like_toggle(*, user, work: Work) -> tuple[bool, int]:
 def work_play(*, work: Work, client: str) -> int:
     """Count a play, at most once per client (IP) and work within WORKS_PLAY_WINDOW_SECONDS; returns the plays.
 
-    The window is a cache key added atomically (`cache.add`), so concurrent refreshes count once."""
+    The window is a cache key added atomically (`cache.add`), so concurrent refreshes count once. A counted play
+    changes what the work's detail and the feed show, so both caches are invalidated."""
     digest = hashlib.sha256(client.encode()).hexdigest()[:32]
     if cache.add(f"works:play:{work.pk}:{digest}", 1, timeout=settings.WORKS_PLAY_WINDOW_SECONDS):
         Work.objects.filter(pk=work.pk).update(plays=F("plays") + 1)
-        caching.invalidate_now(work.pk, feed=False)
+        caching.invalidate_now(work.pk)
     return Work.objects.filter(pk=work.pk).values_list("plays", flat=True).get()
 
 
 @transaction.atomic
-def works_moderate(*, work_ids: Iterable, visibility: str | None = None, featured: bool | None = None) -> int:
-    """Staff moderation: hide (private), unhide (public), feature or unfeature works. Returns how many changed."""
+def works_moderate(*, work_ids: Iterable, hidden: bool | None = None, featured: bool | None = None) -> int:
+    """Staff moderation: hide, unhide, feature or unfeature works. Returns how many changed.
+
+    Hiding is its own flag, not the creator's `visibility`: a creator cannot undo it by making the work public
+    again, and unhiding gives back the visibility the creator chose."""
     changes = {}
-    if visibility is not None:
-        changes["visibility"] = visibility
+    if hidden is not None:
+        changes["hidden"] = hidden
     if featured is not None:
         changes["featured"] = featured
     ids = list(work_ids)

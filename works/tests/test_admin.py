@@ -1,9 +1,12 @@
 """The staff console: the works list with its filters and search, and the moderation actions."""
 
 import pytest
+from django.core.files.storage import default_storage
 from django.test import Client
 
+from accounts.tests.clients import client_for
 from accounts.tests.factories import UserFactory
+from generation.models import Generation
 from works.models import Work
 
 from .factories import WorkFactory, completed_work
@@ -33,8 +36,10 @@ def test_the_works_list_filters_and_searches(console):
     assert console.get(f"/admin/works/work/{done.pk}/change/").status_code == 200
 
 
-def test_hide_unhide_and_feature_actions_moderate_and_leave_the_feed_at_once(console, api):
-    work = completed_work(title="海风来信")
+def test_hide_unhide_and_feature_actions_moderate_and_leave_the_feed_at_once(console, api, client):
+    creator = UserFactory()
+    work = completed_work(title="海风来信", creator=creator)
+    owner = client_for(creator)
     assert len(body(api.get("/api/works"), 200)["data"]["list"]) == 1  # cached now
 
     def act(action):
@@ -42,16 +47,74 @@ def test_hide_unhide_and_feature_actions_moderate_and_leave_the_feed_at_once(con
         assert response.status_code == 302
         return Work.objects.get(pk=work.pk)
 
-    assert act("hide").visibility == "private"
+    hidden = act("hide")
+    assert hidden.hidden is True and hidden.visibility == "public"  # the creator's choice is kept, not overwritten
     assert body(api.get("/api/works"), 200)["data"]["list"] == []
     body(api.get(f"/api/works/{work.pk}"), 404, 30000)
+    body(api.post(f"/api/works/{work.pk}/play"), 404, 30000)
+    assert client.get(f"/w/{work.pk}").status_code == 404
+    # The creator still sees it, marked hidden, and cannot bring it back by making it public.
+    assert body(owner.get(f"/api/works/{work.pk}"), 200)["data"]["hidden"] is True
+    body(owner.patch(f"/api/works/{work.pk}", {"visibility": "public"}, format="json"), 200)
+    assert body(api.get("/api/works"), 200)["data"]["list"] == []
+    assert client.get(f"/w/{work.pk}").status_code == 404
 
-    assert act("unhide").visibility == "public"
+    assert act("unhide").hidden is False
     assert len(body(api.get("/api/works"), 200)["data"]["list"]) == 1
+    assert client.get(f"/w/{work.pk}").status_code == 200
 
     assert act("feature").featured is True
     assert body(api.get(f"/api/works/{work.pk}"), 200)["data"]["featured"] is True
     assert act("unfeature").featured is False
+
+
+def test_an_edit_in_the_console_shows_at_once(console, api):
+    work = completed_work(title="海风来信")
+    assert body(api.get(f"/api/works/{work.pk}"), 200)["data"]["title"] == "海风来信"  # cached now
+    assert body(api.get("/api/works"), 200)["data"]["list"][0]["title"] == "海风来信"
+    form = {
+        "creator": str(work.creator_id),
+        "generation": str(work.generation_id),
+        "title": "改过的标题",
+        "description": work.description,
+        "style": work.style,
+        "visibility": "public",
+        "work_tags-TOTAL_FORMS": "0",
+        "work_tags-INITIAL_FORMS": "0",
+    }
+
+    response = console.post(f"/admin/works/work/{work.pk}/change/", form)
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert body(api.get(f"/api/works/{work.pk}"), 200)["data"]["title"] == "改过的标题"
+    assert body(api.get("/api/works"), 200)["data"]["list"][0]["title"] == "改过的标题"
+
+
+def test_deleting_in_the_console_removes_the_files_too(console):
+    work = completed_work(title="海风来信")
+    photo = work.image.name
+    assert default_storage.exists(photo)
+
+    response = console.post(f"/admin/works/work/{work.pk}/delete/", {"post": "yes"})
+
+    assert response.status_code == 302
+    assert not Work.objects.filter(pk=work.pk).exists()
+    assert not default_storage.exists(photo)
+    assert Generation.objects.filter(pk=work.generation_id).exists()  # the song stays in the history
+
+
+def test_bulk_deleting_in_the_console_removes_the_files_too(console):
+    works = [completed_work(), completed_work()]
+    photos = [work.image.name for work in works]
+
+    response = console.post(
+        "/admin/works/work/",
+        {"action": "delete_selected", "post": "yes", "_selected_action": [str(work.pk) for work in works]},
+    )
+
+    assert response.status_code == 302
+    assert not Work.objects.filter(pk__in=[work.pk for work in works]).exists()
+    assert not any(default_storage.exists(photo) for photo in photos)
 
 
 def test_likes_are_read_only_in_the_console(console):

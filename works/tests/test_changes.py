@@ -206,6 +206,27 @@ def test_a_play_counts_once_per_ip_and_work_within_the_window(api, work, setting
     assert Work.objects.get(pk=work.pk).plays == 2
 
 
+def test_a_made_up_forwarded_for_header_does_not_count_a_play_again(api, work):
+    url = f"/api/works/{work.pk}/play"
+    assert body(api.post(url, REMOTE_ADDR="10.0.0.1"), 200)["data"] == {"plays": 1}
+    for n in range(5):  # the same connection claiming to forward for someone else each time
+        spoofed = api.post(url, REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=f"203.0.113.{n}")
+        assert body(spoofed, 200)["data"] == {"plays": 1}
+    assert Work.objects.get(pk=work.pk).plays == 1
+
+
+def test_behind_configured_proxies_the_forwarded_address_counts(api, work, settings):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}  # one proxy of ours in front
+    url = f"/api/works/{work.pk}/play"
+    proxy = {"REMOTE_ADDR": "10.9.9.9"}
+    assert body(api.post(url, HTTP_X_FORWARDED_FOR="198.51.100.1", **proxy), 200)["data"] == {"plays": 1}
+    assert body(api.post(url, HTTP_X_FORWARDED_FOR="198.51.100.1", **proxy), 200)["data"] == {"plays": 1}
+    assert body(api.post(url, HTTP_X_FORWARDED_FOR="198.51.100.2", **proxy), 200)["data"] == {"plays": 2}
+    # A client cannot prepend an address of its choice: the proxy appends the one it saw.
+    spoofed = api.post(url, HTTP_X_FORWARDED_FOR="1.1.1.1, 198.51.100.2", **proxy)
+    assert body(spoofed, 200)["data"] == {"plays": 2}
+
+
 def test_a_play_counts_again_after_the_window(api, work, settings):
     settings.WORKS_PLAY_WINDOW_SECONDS = 1  # the cache (locmem or Redis) forgets the key after one second
     url = f"/api/works/{work.pk}/play"
@@ -256,7 +277,13 @@ def test_a_finished_works_detail_is_cached_and_every_change_invalidates_it(api, 
     services.works_moderate(work_ids=[work.pk], featured=True)
     assert queries_of(api, url)[0]["featured"] is True
 
-    services.works_moderate(work_ids=[work.pk], visibility=Work.Visibility.PRIVATE)
+    services.works_moderate(work_ids=[work.pk], hidden=True)
+    body(api.get(url), 404, 30000)
+    assert body(owner.get(url), 200)["data"]["hidden"] is True
+    services.works_moderate(work_ids=[work.pk], hidden=False)
+    assert queries_of(api, url)[0]["hidden"] is False
+
+    body(owner.patch(url, {"visibility": "private"}, format="json"), 200)
     body(api.get(url), 404, 30000)
     assert body(owner.get(url), 200)["data"]["visibility"] == "private"
 
@@ -293,6 +320,10 @@ def test_the_feeds_first_page_is_cached_and_invalidated(api, user):
     body(owner.post(f"/api/works/{work.pk}/like"), 200)
     assert queries_of(api, "/api/works")[0]["list"][0]["likes"] == 1
 
+    # A counted play shows at once.
+    body(api.post(f"/api/works/{work.pk}/play"), 200)
+    assert queries_of(api, "/api/works")[0]["list"][0]["plays"] == 1
+
     # A song finishing (the generation app, which does not know works) shows at once.
     pending = WorkFactory(creator=user)
     assert [item["id"] for item in queries_of(api, "/api/works")[0]["list"]] == [str(work.pk)]
@@ -300,7 +331,7 @@ def test_the_feeds_first_page_is_cached_and_invalidated(api, user):
     assert [item["id"] for item in queries_of(api, "/api/works")[0]["list"]] == [str(pending.pk), str(work.pk)]
 
     # Hiding by staff, and deleting, show at once.
-    services.works_moderate(work_ids=[pending.pk], visibility=Work.Visibility.PRIVATE)
+    services.works_moderate(work_ids=[pending.pk], hidden=True)
     assert [item["id"] for item in queries_of(api, "/api/works")[0]["list"]] == [str(work.pk)]
     body(owner.delete(f"/api/works/{work.pk}"), 200)
     assert queries_of(api, "/api/works")[0]["list"] == []

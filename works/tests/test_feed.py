@@ -164,3 +164,30 @@ def test_a_failed_work_shows_its_error_to_its_creator(world):
     assert data["status"] == "failed"
     assert data["errorMessage"] == "失败"
     assert data["audioUrl"] is None
+
+
+def test_a_failed_works_error_is_in_the_readers_language_cached_or_not(user):
+    from generation.services import generation_fail
+    from tunee.api.i18n import T
+
+    work = WorkFactory(creator=user)
+    generation_fail(generation=work.generation, message=T("生成失败，已退还", "Generation failed, refunded"))
+    owner = client_for(user)
+    url = f"/api/works/{work.pk}"
+
+    for _ in range(2):  # the second round is served from the cache
+        assert body(owner.get(url), 200)["data"]["errorMessage"] == "生成失败，已退还"
+        english = body(owner.get(url, HTTP_ACCEPT_LANGUAGE="en"), 200)["data"]
+        assert english["errorMessage"] == "Generation failed, refunded"
+
+
+def test_a_work_hidden_by_staff_leaves_the_feed_but_not_its_creators_list(api, auth_api, user):
+    shown = completed_work(creator=user)
+    hidden = completed_work(creator=user, hidden=True)
+
+    assert ids(body(api.get("/api/works"), 200)) == [str(shown.pk)]
+    assert ids(body(api.get("/api/works", {"creator": str(user.pk)}), 200)) == [str(shown.pk)]
+    mine = body(auth_api.get("/api/works", {"creator": "me"}), 200)["data"]["list"]
+    assert [(item["id"], item["hidden"]) for item in mine] == [(str(hidden.pk), True), (str(shown.pk), False)]
+    body(api.get(f"/api/works/{hidden.pk}"), 404, 30000)
+    body(client_for(UserFactory()).post(f"/api/works/{hidden.pk}/like"), 404, 30000)

@@ -45,10 +45,12 @@ def test_the_share_page_shows_the_work_with_open_graph_and_wechat_meta(client):
     assert f'src="{audio_url}"' in page and "<audio" in page
 
 
-@pytest.mark.parametrize("case", ["private", "pending", "failed", "missing", "malformed"])
+@pytest.mark.parametrize("case", ["private", "hidden", "pending", "failed", "missing", "malformed"])
 def test_private_unfinished_or_missing_works_get_a_friendly_404(client, case):
     if case == "private":
         target = completed_work(visibility=Work.Visibility.PRIVATE).pk
+    elif case == "hidden":
+        target = completed_work(hidden=True).pk  # by staff
     elif case == "pending":
         target = WorkFactory().pk
     elif case == "failed":
