@@ -1,6 +1,7 @@
 """SMS codes and phone login: sending through the notifications queue, limits, single use, tries, enumeration."""
 
 import datetime
+import hashlib
 
 import pytest
 import time_machine
@@ -8,6 +9,7 @@ from django.utils import timezone
 
 from accounts.models import LoginSession, User, VerificationCode
 from accounts.providers import sms as sms_providers
+from accounts.services import _code_hash
 from accounts.tests.factories import UserFactory
 from accounts.tests.helpers import body
 
@@ -61,6 +63,8 @@ def test_code_is_stored_hashed(send_code):
 
     row = VerificationCode.objects.get()
     assert code not in row.code_hash and len(row.code_hash) == 64
+    assert row.code_hash == _code_hash(phone=PHONE, purpose="login", code=code)  # keyed: not a bare SHA-256
+    assert row.code_hash != hashlib.sha256(code.encode()).hexdigest()
     assert row.expires_at - row.created_at == datetime.timedelta(seconds=300)
 
 
