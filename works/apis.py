@@ -24,6 +24,7 @@ DELETED = T("作品已删除", "Work deleted")
 LIKED = T("已点赞", "Liked")
 UNLIKED = T("已取消点赞", "Like removed")
 BAD_CREATOR = T("必须是用户 ID 或 me", "Must be a user id or me")
+BAD_TAG = T("标签不能包含空字符", "A tag cannot contain NUL characters")
 MULTIPART_SLACK = 1024 * 1024  # room for the other form fields and the multipart framing
 
 
@@ -78,6 +79,8 @@ class WorkListCreateApi(APIView):
         user = request.user
         creator = (request.query_params.get("creator") or "").strip() or None
         tag = (request.query_params.get("tag") or "").strip() or None
+        if tag is not None and "\x00" in tag:  # PostgreSQL cannot even compare such a string: a 400, not a 500
+            raise ApiError(Code.VALIDATION, details={"tag": [str(BAD_TAG)]})
         if creator == "me":
             if not user.is_authenticated:
                 raise ApiError(Code.UNAUTHENTICATED)

@@ -87,6 +87,8 @@ def test_tag_filter_matches_normalized_tags(api, world):
 
     assert ids(body(api.get("/api/works", {"tag": " 城市 "}), 200)) == [str(world["new"].pk)]
     assert ids(body(api.get("/api/works", {"tag": "nothing"}), 200)) == []
+    refused = body(api.get("/api/works", {"tag": "夏\x00天"}), 400, 400)  # a 500 on PostgreSQL if it got through
+    assert refused["details"] == {"tag": ["标签不能包含空字符"]}
 
 
 def test_tag_and_creator_combine(api, world):
