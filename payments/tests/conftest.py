@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib
 import json
 import secrets
+import shutil
 from urllib.parse import parse_qsl
 
 import pytest
@@ -15,7 +16,7 @@ from werkzeug import Response
 
 from payments.providers.alipay import AlipayGateway
 from payments.providers.wechatpay import WeChatPayGateway
-from payments.sandbox import signing
+from payments.sandbox import keys, signing
 from payments.sandbox.keys import _rsa_pair
 
 # WeChat's documented signing example uses these ids and key; the fake merchant reuses them.
@@ -26,10 +27,27 @@ ALI_APP_ID = "2021000000000001"
 ALI_SELLER_ID = "2088000000000001"
 
 
+@pytest.fixture(scope="session")
+def _sandbox_key_folder(tmp_path_factory):
+    """One sandbox installation's key files (wechat.json, alipay.json), generated once per test session by the
+    sandbox's own code. Generating the four RSA-2048 keys of alipay.json took most of this suite's time when every
+    test made its own; the keys are never changed by a test, so each test gets a copy of these files instead."""
+    from django.test import override_settings
+
+    var_dir = tmp_path_factory.mktemp("sandbox-keys")
+    with override_settings(VAR_DIR=var_dir):
+        keys.wechat_keys(), keys.alipay_keys()
+        folder = keys.sandbox_dir()
+    keys._cache.clear()
+    return folder
+
+
 @pytest.fixture(autouse=True)
-def _payments_settings(settings, tmp_path):
-    """Every payments test runs without real credentials and with the sandbox's keys under a temporary VAR_DIR."""
+def _payments_settings(settings, tmp_path, _sandbox_key_folder):
+    """Every payments test runs without real credentials and with the sandbox's keys under a temporary VAR_DIR
+    (a copy of the session's generated key files, see `_sandbox_key_folder`; `fresh_sandbox_keys` for none)."""
     settings.VAR_DIR = tmp_path / "var"
+    shutil.copytree(_sandbox_key_folder, settings.VAR_DIR / "payments-sandbox")  # copy2: modes kept (0600)
     settings.PAYMENT_SANDBOX = True
     settings.PUBLIC_BASE_URL = "http://127.0.0.1:8000"
     for name in (
@@ -43,6 +61,13 @@ def _payments_settings(settings, tmp_path):
         "ALIPAY_SELLER_ID",
     ):
         setattr(settings, name, "")
+
+
+@pytest.fixture
+def fresh_sandbox_keys(_payments_settings, settings):
+    """For the tests of key generation itself: an installation whose sandbox keys do not exist yet."""
+    shutil.rmtree(settings.VAR_DIR / "payments-sandbox")
+    keys._cache.clear()
 
 
 def reload_urlconf():

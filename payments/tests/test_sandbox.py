@@ -63,7 +63,9 @@ def notifications(httpserver):
 # --- keys ---------------------------------------------------------------------------------------------------------
 
 
-def test_keys_are_generated_once_per_installation_and_private(settings):
+def test_keys_are_generated_once_per_installation_and_private(settings, fresh_sandbox_keys):
+    assert not (settings.VAR_DIR / "payments-sandbox").exists()
+
     first_wechat, first_alipay = keys.wechat_keys(), keys.alipay_keys()
     keys._cache.clear()  # as a new process would
 
@@ -79,7 +81,8 @@ def test_keys_are_generated_once_per_installation_and_private(settings):
     assert first_alipay.app_private_key != first_alipay.platform_private_key
 
 
-def test_concurrent_first_use_ends_with_one_set_of_keys():
+def test_concurrent_first_use_ends_with_one_set_of_keys(settings, fresh_sandbox_keys):
+    assert not (settings.VAR_DIR / "payments-sandbox").exists()
     results = []
     barrier = threading.Barrier(6)
 
