@@ -6,6 +6,7 @@ retry otherwise. They take no JWT, no CSRF token and no throttle; the signature 
 never answer 500: the raw body is stored before anything else and any failure becomes the provider's FAIL.
 """
 
+import re
 from decimal import Decimal
 
 from django.http import HttpResponse
@@ -42,6 +43,14 @@ def client_ip(request) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
+_MOBILE_BROWSER = re.compile(r"Mobi|Android|iPhone|iPod")  # MDN's advice ("Mobi"), plus Android tablets
+
+
+def mobile_browser(request) -> bool:
+    """The request comes from a phone's browser: device "web" then means mobile web (Alipay wap pay)."""
+    return bool(_MOBILE_BROWSER.search(request.META.get("HTTP_USER_AGENT", "")))
+
+
 class MembershipOrderCreateApi(APIView):
     @extend_schema(
         request=MembershipOrderInput,
@@ -61,6 +70,7 @@ class MembershipOrderCreateApi(APIView):
             payment_method=data.validated_data["payment_method"],
             device=data.validated_data["device"],
             client_ip=client_ip(request),
+            mobile_web=mobile_browser(request),
         )
         return ok(OrderCreatedOutput(order).data, message=ORDER_CREATED)
 
@@ -88,6 +98,7 @@ class PointsPurchaseApi(APIView):
             payment_method=payment["method"],
             device=payment["device"],
             client_ip=client_ip(request),
+            mobile_web=mobile_browser(request),
         )
         return ok(PointsOrderCreatedOutput(order).data, message=ORDER_CREATED)
 

@@ -10,7 +10,7 @@ class MembershipOrderInput(serializers.Serializer):
         choices=Order.Device.values,
         default=Order.Device.APP,
         help_text="miniprogram → WeChat JSAPI / Alipay wap pay; app (default) → APP / app pay; web → NATIVE codeUrl "
-        "/ page pay",
+        "/ page pay (wap pay when the User-Agent is a phone's browser)",
     )
 
 

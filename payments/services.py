@@ -50,6 +50,8 @@ TRADE_TYPES = {
     ("alipay", "app"): "alipay.trade.app.pay",
     ("alipay", "web"): "alipay.trade.page.pay",
 }
+# Alipay in a phone's browser (device "web", mobile_web): wap pay, which opens the Alipay app, not page pay
+MOBILE_WEB_TRADE_TYPES = {"alipay": "alipay.trade.wap.pay"}
 ORDER_NO_ATTEMPTS = 20
 WECHAT_LOGIN_NEEDED = T(
     "微信小程序支付需要先使用微信登录", "WeChat mini program payment needs a WeChat login: log in with WeChat first"
@@ -122,8 +124,11 @@ def order_create(
     plan: Plan | None = None,
     package: PointPackage | None = None,
     client_ip: str | None = None,
+    mobile_web: bool = False,
 ) -> Order:
     """Place an order for a plan or a point package and get the provider's payment parameters.
+
+    `mobile_web`: device "web" in a phone's browser (Alipay then gets wap pay instead of page pay).
 
     Not one transaction on purpose: the order row is committed first, then the provider is called, then the
     parameters are stored. When the provider fails the order is closed with the reason (never left pending without
@@ -150,7 +155,8 @@ def order_create(
         amount_fen=(plan or package).price_fen,
         payment_method=payment_method,
         device=device,
-        trade_type=TRADE_TYPES[(payment_method, device)],
+        trade_type=(MOBILE_WEB_TRADE_TYPES.get(payment_method) if mobile_web and device == Order.Device.WEB else None)
+        or TRADE_TYPES[(payment_method, device)],
         client_ip=client_ip,
     )
     request = PayRequest(
@@ -162,6 +168,7 @@ def order_create(
         client_ip=client_ip or "127.0.0.1",
         openid=openid,
         expire_at=order.expire_at,
+        mobile_web=mobile_web and device == Order.Device.WEB,
     )
     try:
         params = gateway.create_payment(request)

@@ -21,7 +21,7 @@ Placing a payment (no database access; call it outside your transaction, then sa
         order_no="TN202401011200" "1234", amount_fen=1990, subject="月度会员", device="miniprogram"|"app"|"web",
         notify_url=settings.PUBLIC_BASE_URL + "/api/payment/wechat/notify", client_ip=<payer's IP>,
         openid=<WeChat openid, required for wechat+miniprogram>, expire_at=<aware datetime>,
-        return_url=<optional, Alipay page/wap>))
+        return_url=<optional, Alipay page/wap>, mobile_web=<web in a phone's browser: Alipay wap pay>))
     The dict is the contract's `payParams`, ready to return as is (keys are already camelCase or are the
     provider's signed field names, which the renderer leaves alone):
       wechat miniprogram (JSAPI): {appId, timeStamp, nonceStr, package: "prepay_id=…", signType: "MD5", paySign}
@@ -29,7 +29,7 @@ Placing a payment (no database access; call it outside your transaction, then sa
       wechat web (NATIVE):        {codeUrl}
       alipay app:                 {orderString}
       alipay web (page pay):      {payUrl}   (redirect the browser there)
-      alipay miniprogram (wap):   {payUrl}
+      alipay miniprogram (wap):   {payUrl}   (also web with mobile_web=True: a phone's browser)
       + in sandbox mode:          sandboxPayUrl (absolute, from PUBLIC_BASE_URL): the sandbox pay page.
     wechat + miniprogram without openid raises OpenIdRequired (a ProviderRejected, code "openid_required")
     before any call: map it to 40001 with details telling the user to log in with WeChat.

@@ -205,9 +205,9 @@ class AlipayGateway:
         return ProviderRejected(message, code=code, provider_code=sub_code or str(result.get("code")), raw=result)
 
     def create_payment(self, req: PayRequest) -> dict:
-        """app → {"orderString"}; web → page-pay {"payUrl"}; miniprogram → wap-pay {"payUrl"}. No HTTP call,
-        except in sandbox mode, where the signed order is handed to the sandbox gateway (as the user's browser
-        would) so that it holds the trade before anyone pays."""
+        """app → {"orderString"}; web → page-pay {"payUrl"}; miniprogram or mobile web (`mobile_web`) → wap-pay
+        {"payUrl"}. No HTTP call, except in sandbox mode, where the signed order is handed to the sandbox gateway
+        (as the user's browser would) so that it holds the trade before anyone pays."""
         amount = fen_to_yuan_str(req.amount_fen)
         extra = {}
         if req.expire_at is not None:
@@ -217,9 +217,8 @@ class AlipayGateway:
             order_string = self.client.api_alipay_trade_app_pay(notify_url=req.notify_url, **common, **extra)
             params = {"orderString": order_string}
         else:
-            build = (
-                self.client.api_alipay_trade_page_pay if req.device == "web" else self.client.api_alipay_trade_wap_pay
-            )
+            page = req.device == "web" and not req.mobile_web
+            build = self.client.api_alipay_trade_page_pay if page else self.client.api_alipay_trade_wap_pay
             order_string = build(notify_url=req.notify_url, return_url=req.return_url or None, **common, **extra)
             params = {"payUrl": f"{self.gateway_url}?{order_string}"}
         if self.sandbox:

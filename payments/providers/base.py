@@ -102,6 +102,7 @@ class PayRequest:
     openid: str = ""
     expire_at: datetime | None = None  # aware; the provider refuses payment after it
     return_url: str = ""  # Alipay page/wap pay: where the browser goes back to after paying (optional)
+    mobile_web: bool = False  # device "web" in a phone's browser: Alipay wap pay instead of page pay
 
     def __post_init__(self):
         if not isinstance(self.amount_fen, int) or isinstance(self.amount_fen, bool) or self.amount_fen <= 0:

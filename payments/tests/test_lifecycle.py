@@ -248,6 +248,25 @@ def test_refund_action_needs_the_refund_permission(auth_api, client):
     assert OrderEvent.objects.get(kind="refunded").actor == clerk
 
 
+def test_superusers_may_refund_from_the_admin(auth_api, client, staff):
+    pay_in_sandbox(client, place_points_order(auth_api, method="alipay", device="app"))
+    order = Order.objects.get()
+    assert staff.is_superuser and not staff.user_permissions.exists()
+    client.force_login(staff)
+
+    assert "refund_orders" in client.get("/admin/payments/order/").content.decode()
+    response = client.post(
+        "/admin/payments/order/", {"action": "refund_orders", "_selected_action": [str(order.pk)]}, follow=True
+    )
+
+    assert response.status_code == 200
+    order.refresh_from_db()
+    assert order.status == "refunded"
+    assert points_balance(user=auth_api.user) == 0
+    assert PointsEntry.objects.get(reason="order_refund").actor == staff
+    assert SandboxTrade.objects.get().status == "refunded"
+
+
 def test_admin_close_and_sync_actions(auth_api, client, staff):
     pending = place_membership_order(auth_api, "monthly", "wechat", "app")
     paid_quietly = place_membership_order(auth_api, "yearly", "alipay", "app")

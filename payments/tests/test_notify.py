@@ -4,7 +4,6 @@ import pytest
 
 from membership.selectors import membership_state, points_balance
 from payments.models import Order, OrderEvent, OrderGrant, PaymentNotification, SandboxTrade
-from payments.sandbox.keys import _rsa_pair
 from payments.tests.helpers import (
     alipay_notification,
     pay_in_sandbox,
@@ -209,8 +208,8 @@ def test_wrong_wechat_key_is_refused(client, wechat_order):
     assert "signature" in PaymentNotification.objects.get().reason
 
 
-def test_wrong_alipay_key_is_refused(client, alipay_order):
-    other_private, _ = _rsa_pair()
+def test_wrong_alipay_key_is_refused(client, alipay_order, alipay_pairs):
+    (other_private, _), _ = alipay_pairs  # a valid RSA key, not the sandbox platform's
 
     assert_alipay_reply(post_alipay(client, alipay_notification(alipay_order, private_key=other_private)), ok=False)
     alipay_order.refresh_from_db()
@@ -245,6 +244,21 @@ def test_notification_for_an_unknown_order_is_refused(client, wechat_order):
     note = PaymentNotification.objects.get()
     assert (note.verified, note.outcome, note.order, note.order_no) == (True, "refused", None, "TN2000010100000000")
     assert note.reason == "unknown order"
+    assert not OrderGrant.objects.exists()
+    assert not OrderEvent.objects.exclude(kind__in=["created", "pay_params"]).exists()
+
+
+def test_alipay_notification_for_an_unknown_order_is_refused(client, alipay_order):
+    real_no = alipay_order.order_no
+    alipay_order.order_no = "TN2000010100000000"
+
+    assert_alipay_reply(post_alipay(client, alipay_notification(alipay_order)), ok=False)
+
+    note = PaymentNotification.objects.get()
+    assert (note.verified, note.outcome, note.order, note.order_no) == (True, "refused", None, "TN2000010100000000")
+    assert note.reason == "unknown order"
+    assert Order.objects.get(order_no=real_no).status == "pending"
+    assert points_balance(user=alipay_order.user) == 0
 
 
 def test_a_payment_on_the_other_channel_is_refused(client, wechat_order):

@@ -193,3 +193,36 @@ def test_price_is_fixed_when_ordering(auth_api):
     order = Order.objects.get(order_no=data["orderNo"])
     assert order.amount_fen == 1990
     assert order.amount_yuan == Decimal("19.90")
+
+
+IPHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148 Safari/604.1"
+DESKTOP = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36"
+
+
+@pytest.mark.parametrize(
+    ("method", "user_agent", "trade_type"),
+    [
+        ("alipay", IPHONE, "alipay.trade.wap.pay"),
+        ("alipay", DESKTOP, "alipay.trade.page.pay"),
+        ("alipay", "", "alipay.trade.page.pay"),
+        ("wechat", IPHONE, "NATIVE"),
+    ],
+)
+def test_web_in_a_phones_browser_gets_alipay_wap_pay(auth_api, method, user_agent, trade_type):
+    for path, body in (
+        ("/api/membership/order", {"type": "monthly", "paymentMethod": method, "device": "web"}),
+        (
+            "/api/points/purchase",
+            {"packageId": PACKAGE_60, "payment": {"method": method, "amount": 6, "device": "web"}},
+        ),
+    ):
+        response = auth_api.post(path, body, format="json", HTTP_USER_AGENT=user_agent)
+
+        assert response.status_code == 200, response.content
+        data = response.json()["data"]
+        assert data["device"] == "web"
+        assert Order.objects.get(order_no=data["orderNo"]).trade_type == trade_type
+        if method == "alipay":
+            assert f"method={trade_type}" in data["payParams"]["payUrl"]
+        else:
+            assert set(data["payParams"]) == {"codeUrl", "sandboxPayUrl"}
