@@ -12,6 +12,22 @@ from tunee.celery import app as celery_app
 celery_app.conf.update(broker_url="memory://", broker_transport_options={}, task_always_eager=False)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _no_stray_connections_at_the_end(django_db_setup, django_db_blocker):
+    """Torn down just before the test database is dropped: end the connections other threads (the live server
+    of the browser tests) left open, so that PostgreSQL can drop the database instead of warning about them."""
+    yield
+    with django_db_blocker.unblock():
+        from django.db import connection as db
+
+        if db.vendor == "postgresql":
+            with db.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+
+
 @pytest.fixture(autouse=True)
 def _isolation(settings, tmp_path):
     """Each test starts with an empty cache and writes its files under its own temporary folder, never var/."""

@@ -61,7 +61,8 @@ def wait_until_up(timeout: float = 60) -> bool:
 def main() -> None:
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    (ROOT / "var" / "celery").mkdir(parents=True, exist_ok=True)
+    var = Path(os.environ.get("VAR_DIR", ROOT / "var"))
+    (var / "celery").mkdir(parents=True, exist_ok=True)
     subprocess.run([PY, "manage.py", "ensure_superuser"], cwd=ROOT, check=True)
     start(
         PY,
@@ -70,9 +71,7 @@ def main() -> None:
         "-A",
         "tunee",
         "worker",
-        "--beat",
-        "--schedule",
-        "var/celery/beat-schedule",
+        "--beat",  # its schedule file is CELERY_BEAT_SCHEDULE_FILENAME, under VAR_DIR
         "-Q",
         QUEUES,
         "--concurrency",
@@ -82,7 +81,7 @@ def main() -> None:
     )
     start(PY, "manage.py", "runserver", "--noreload", f"{HOST}:{PORT}")
     up = wait_until_up()
-    demo = ROOT / "var" / "demo.txt"
+    demo = var / "demo.txt"
     print(
         f"""
   Tunee is {"running" if up else "starting (slowly)"} — Ctrl-C stops the web server and the worker.

@@ -251,7 +251,7 @@ REST_FRAMEWORK = {
     "COERCE_DECIMAL_TO_STRING": False,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     # How many proxies of ours sit in front (X-Forwarded-For is read through exactly that many); unset: none.
-    "NUM_PROXIES": env.int("NUM_PROXIES", default=None),
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),  # 0: trust no X-Forwarded-For (see README)
 }
 JSON_UNDERSCOREIZE = {"no_underscore_before_number": True}
 

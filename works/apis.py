@@ -2,7 +2,6 @@ from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
-from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
@@ -39,11 +38,9 @@ def _with_liked(items: list, user) -> list:
 
 
 def _client_address(request) -> str:
-    """Who a play is counted against. DRF's identity (X-Forwarded-For) only when REST_FRAMEWORK["NUM_PROXIES"]
-    says how many proxies of ours to trust; otherwise the connection's own address, so that a client cannot count
-    a play again and again by sending a made-up X-Forwarded-For header."""
-    if api_settings.NUM_PROXIES is None:
-        return request.META.get("REMOTE_ADDR") or "unknown"
+    """Who a play is counted against: DRF's client identity, which believes X-Forwarded-For only through the
+    `NUM_PROXIES` proxies of ours (0 by default: the connection's own address), so that a client cannot count a
+    play again and again by sending a made-up header."""
     return BaseThrottle().get_ident(request) or "unknown"
 
 

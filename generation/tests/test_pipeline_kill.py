@@ -67,7 +67,12 @@ def filesystem_broker(folder: Path) -> Connection:
     out = str(folder / "out")
     return Connection(
         "filesystem://",
-        transport_options={"data_folder_in": out, "data_folder_out": out, "store_processed": False},
+        transport_options={
+            "data_folder_in": out,
+            "data_folder_out": out,
+            "store_processed": False,
+            "control_folder": str(folder / "control"),  # not ./control in the working tree
+        },
     )
 
 
