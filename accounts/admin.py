@@ -5,6 +5,8 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db import models
 
+from tunee.admin import ReadOnlyAdmin
+
 from . import services
 from .models import LoginSession, RefreshToken, User, VerificationCode
 
@@ -13,17 +15,6 @@ def mask_phone(phone: str | None) -> str:
     if not phone:
         return "—"
     return f"{phone[:3]}****{phone[-4:]}" if len(phone) >= 7 else "****"
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(User)

@@ -3,6 +3,7 @@ one for free, or fail and refund a stuck one. Favorites are read-only."""
 
 from django.contrib import admin, messages
 
+from tunee.admin import ReadOnlyAdmin
 from tunee.api.i18n import T
 
 from . import services
@@ -143,18 +144,9 @@ class GenerationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Favorite)
-class FavoriteAdmin(admin.ModelAdmin):
+class FavoriteAdmin(ReadOnlyAdmin):
     list_display = ("user", "generation", "created_at")
     list_select_related = ("user", "generation")
     search_fields = ("user__username", "user__phone", "generation__id")
     raw_id_fields = ("user", "generation")
     date_hierarchy = "created_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -9,6 +9,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
 
+from tunee.admin import ReadOnlyAdmin
 from tunee.api.errors import ApiError
 
 from . import services
@@ -24,19 +25,6 @@ from .models import (
     PointsEntry,
     StaffAdjustment,
 )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Logs and ledgers: visible to staff, changed only by services."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class CatalogAdmin(admin.ModelAdmin):

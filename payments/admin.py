@@ -4,23 +4,11 @@ order events and raw notifications, read-only. Refunds need the dedicated `payme
 
 from django.contrib import admin, messages
 
+from tunee.admin import ReadOnlyAdmin, ReadOnlyMixin
 from tunee.api.errors import ApiError
 
 from . import services
 from .models import Order, OrderEvent, OrderGrant, PaymentNotification, SandboxTrade
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Logs: visible to staff, written only by services."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(SandboxTrade)
@@ -41,7 +29,7 @@ class SandboxTradeAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
 
 
-class OrderEventInline(admin.TabularInline):
+class OrderEventInline(ReadOnlyMixin, admin.TabularInline):
     model = OrderEvent
     fields = ("created_at", "kind", "source", "actor", "data")
     readonly_fields = fields
@@ -49,24 +37,12 @@ class OrderEventInline(admin.TabularInline):
     can_delete = False
     ordering = ("created_at", "id")
 
-    def has_add_permission(self, request, obj=None):
-        return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
-class GrantInline(admin.StackedInline):
+class GrantInline(ReadOnlyMixin, admin.StackedInline):
     model = OrderGrant
     fields = ("days", "points", "membership_event", "points_entry", "created_at", "revoked_at", "revoked_points")
     readonly_fields = fields
     can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Order)

@@ -7,7 +7,6 @@ never answer 500: the raw body is stored before anything else and any failure be
 """
 
 import re
-from decimal import Decimal
 
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
@@ -16,8 +15,6 @@ from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
 
-from membership.models import Plan, PointPackage
-from membership.selectors import fen_to_yuan
 from tunee.api.envelope import ok
 from tunee.api.errors import ApiError, Code
 from tunee.api.i18n import T
@@ -61,9 +58,7 @@ class MembershipOrderCreateApi(APIView):
     def post(self, request):
         data = MembershipOrderInput(data=request.data)
         data.is_valid(raise_exception=True)
-        plan = Plan.objects.filter(type=data.validated_data["type"], is_active=True).first()
-        if plan is None:
-            raise ApiError(Code.PURCHASE_FAILED, details={"type": ["this plan cannot be bought"]})
+        plan = selectors.plan_for_order(plan_type=data.validated_data["type"])
         order = services.order_create(
             user=request.user,
             plan=plan,
@@ -86,12 +81,7 @@ class PointsPurchaseApi(APIView):
         data = PointsPurchaseInput(data=request.data)
         data.is_valid(raise_exception=True)
         payment = data.validated_data["payment"]
-        package = PointPackage.objects.filter(pk=data.validated_data["package_id"], is_active=True).first()
-        if package is None:
-            raise ApiError(Code.PURCHASE_FAILED, details={"packageId": ["unknown package"]})
-        price = fen_to_yuan(package.price_fen)
-        if Decimal(payment["amount"]) != price:
-            raise ApiError(Code.PURCHASE_FAILED, details={"amount": [f"must be {price}"], "price": price})
+        package = selectors.package_for_order(package_id=data.validated_data["package_id"], amount=payment["amount"])
         order = services.order_create(
             user=request.user,
             package=package,

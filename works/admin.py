@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.db.models import Count
 
+from tunee.admin import ReadOnlyAdmin
+
 from . import caching, services
 from .models import Like, Tag, Work, WorkTag
 
@@ -104,16 +106,10 @@ class TagAdmin(admin.ModelAdmin):
 
 
 @admin.register(Like)
-class LikeAdmin(admin.ModelAdmin):
+class LikeAdmin(ReadOnlyAdmin):
     """Read-only: the likes counter must match these rows, so staff do not edit them by hand."""
 
     list_display = ("user", "work", "created_at")
     list_select_related = ("user", "work")
     search_fields = ("user__username", "work__title", "=work__id")
     raw_id_fields = ("user", "work")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
