@@ -1,5 +1,6 @@
 """Staff console for generations: find one, see how it went (timings, the provider's raw answers), retry a failed
-one for free, or fail and refund a stuck one. Favorites are read-only."""
+one for free, or fail and refund a stuck one (both actions need `change_generation`: the refund gives back the quota or
+points the generation cost, not money). Favorites are read-only."""
 
 from django.contrib import admin, messages
 
@@ -126,13 +127,15 @@ class GenerationAdmin(admin.ModelAdmin):
         what = f"{charge.points} points" if charge.kind == "points" else f"quota of {charge.day}"
         return f"{what}, refunded {charge.refunded_at:%Y-%m-%d %H:%M}" if charge.refunded_at else what
 
-    @admin.action(description="Retry the selected failed generations (free: their charge stays refunded)")
+    @admin.action(
+        description="Retry the selected failed generations (free: their charge stays refunded)", permissions=["change"]
+    )
     def retry_failed(self, request, queryset):
         done = sum(services.generation_retry(generation=generation) for generation in queryset)
         skipped = queryset.count() - done
         self.message_user(request, f"{done} generation(s) queued again; {skipped} skipped (not failed).")
 
-    @admin.action(description="Fail and refund the selected pending/processing generations")
+    @admin.action(description="Fail and refund the selected pending/processing generations", permissions=["change"])
     def fail_and_refund(self, request, queryset):
         done = sum(
             services.generation_fail(generation=generation, message=FAILED_BY_STAFF, detail=f"failed by {request.user}")

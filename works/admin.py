@@ -36,7 +36,8 @@ class WorkAdmin(admin.ModelAdmin):
     search_fields = ("title", "description", "creator__username", "creator__email", "creator__phone", "=id")
     list_select_related = ("creator", "generation")
     raw_id_fields = ("creator", "generation")
-    # Moderation goes through the actions (they invalidate the cached feed and details), not the form.
+    # Moderation goes through the actions (they invalidate the cached feed and details), not the form; like the
+    # form, they need `change_work`.
     readonly_fields = (
         "id",
         "plays",
@@ -75,19 +76,21 @@ class WorkAdmin(admin.ModelAdmin):
         count = services.works_moderate(work_ids=queryset.values_list("pk", flat=True), **changes)
         self.message_user(request, message.format(count=count))
 
-    @admin.action(description="Hide (out of the feed and the share page; the creator cannot undo it)")
+    @admin.action(
+        description="Hide (out of the feed and the share page; the creator cannot undo it)", permissions=["change"]
+    )
     def hide(self, request, queryset):
         self._moderate(request, queryset, "{count} work(s) hidden", hidden=True)
 
-    @admin.action(description="Unhide (back to the creator's visibility)")
+    @admin.action(description="Unhide (back to the creator's visibility)", permissions=["change"])
     def unhide(self, request, queryset):
         self._moderate(request, queryset, "{count} work(s) no longer hidden", hidden=False)
 
-    @admin.action(description="Feature")
+    @admin.action(description="Feature", permissions=["change"])
     def feature(self, request, queryset):
         self._moderate(request, queryset, "{count} work(s) featured", featured=True)
 
-    @admin.action(description="Stop featuring")
+    @admin.action(description="Stop featuring", permissions=["change"])
     def unfeature(self, request, queryset):
         self._moderate(request, queryset, "{count} work(s) no longer featured", featured=False)
 
