@@ -1,16 +1,19 @@
 """Accounts API (API.md §3): views parse, call a service, render."""
 
-from djangorestframework_camel_case.parser import CamelCaseFormParser, CamelCaseJSONParser, CamelCaseMultiPartParser
+from djangorestframework_camel_case.parser import CamelCaseFormParser, CamelCaseMultiPartParser
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.permissions import AllowAny
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 from rest_framework.views import APIView
 
+from tunee.api.client import client_ip
 from tunee.api.envelope import ok
 from tunee.api.i18n import T
+from tunee.api.parsers import StrictCamelCaseJSONParser
 
 from . import serializers as s
 from . import services
+from .images import avatar_refuse_declared_length
 from .selectors import user_profile
 from .throttles import LoginAccountThrottle, LoginIPThrottle
 
@@ -26,11 +29,7 @@ RESET_SENT = T(
 )
 
 LOGIN_THROTTLES = [AnonRateThrottle, UserRateThrottle, LoginIPThrottle, LoginAccountThrottle]
-BODY_PARSERS = [CamelCaseJSONParser, CamelCaseFormParser, CamelCaseMultiPartParser]
-
-
-def client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
+BODY_PARSERS = [StrictCamelCaseJSONParser, CamelCaseFormParser, CamelCaseMultiPartParser]
 
 
 def client_context(request, data: dict) -> dict:
@@ -95,6 +94,7 @@ class WechatLoginApi(APIView):
     throttle_classes = LOGIN_THROTTLES
 
     @extend_schema(tags=["auth"], summary="Log in (or sign up) with WeChat", request=s.WechatLoginInput,
+                   description="Without WECHAT_APP_ID and with WECHAT_SANDBOX off: 50000 (not configured).",
                    responses={200: s.LoginOutput}, auth=[])  # fmt: skip
     def post(self, request):
         data = parse(s.WechatLoginInput, request)
@@ -144,6 +144,7 @@ class MeApi(APIView):
         responses={200: s.UserProfileOutput},
     )
     def patch(self, request):
+        avatar_refuse_declared_length(request.META.get("CONTENT_LENGTH"))  # before the body is read
         data = parse(s.ProfileUpdateInput, request)
         user_settings = data.get("settings") or {}
         user = services.user_update_profile(
@@ -191,6 +192,7 @@ class RegisterApi(APIView):
         auth=[],
     )
     def post(self, request):
+        avatar_refuse_declared_length(request.META.get("CONTENT_LENGTH"))  # before the body is read
         data = parse(s.RegisterInput, request)
         context = client_context(request, data)
         result = services.email_register(
@@ -224,6 +226,11 @@ class PasswordResetRequestApi(APIView):
     @extend_schema(
         tags=["users (Photo Song)"],
         summary="Mail a password reset link (always answers success)",
+        description=(
+            "Answers the same success whether or not the email has an account. At most one mail per address per "
+            "EMAIL_COOLDOWN_SECONDS and EMAIL_DAILY_LIMIT_PER_ADDRESS per day (case-insensitive, counted for "
+            "unknown addresses too); requests over those limits also answer success and send nothing."
+        ),
         request=s.PasswordResetRequestInput,
         responses={200: OpenApiResponse(description="always success, whether or not the email has an account")},
         auth=[],

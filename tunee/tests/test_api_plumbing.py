@@ -211,3 +211,43 @@ class TestPagination:
         body = assert_error(api.get(f"/api/_t/list?{query}"), 400, 400)
 
         assert list(body["details"]) == [field]
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_non_standard_json_constants_are_malformed_json(api, constant):
+    response = api.generic("POST", "/api/_t/ok", f'{{"prompt": {constant}}}', content_type="application/json")
+
+    assert_error(response, 400, 400)
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_a_wechat_login_with_an_infinite_code_is_refused(api, constant):
+    response = api.generic("POST", "/api/auth/wechat-login", f'{{"code": {constant}}}', content_type="application/json")
+
+    assert_error(response, 400, 400)
+
+
+def test_every_api_view_parses_json_strictly():
+    """No view falls back to a parser that takes NaN/Infinity: each one's JSON parser is the strict one."""
+    from django.urls import URLPattern, URLResolver, get_resolver
+    from rest_framework.parsers import JSONParser
+    from rest_framework.views import APIView
+
+    from tunee.api.parsers import StrictCamelCaseJSONParser
+
+    def views(patterns):
+        for entry in patterns:
+            if isinstance(entry, URLResolver):
+                yield from views(entry.url_patterns)
+            elif isinstance(entry, URLPattern):
+                view = getattr(entry.callback, "cls", None)
+                if view is not None and issubclass(view, APIView):
+                    yield view
+
+    checked = 0
+    for view in views(get_resolver().url_patterns):
+        for parser in view().get_parsers():
+            if isinstance(parser, JSONParser):
+                assert isinstance(parser, StrictCamelCaseJSONParser), view
+                checked += 1
+    assert checked > 20
