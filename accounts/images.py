@@ -13,6 +13,10 @@ from tunee.api.i18n import T
 ALLOWED_FORMATS = {"JPEG", "PNG", "WEBP", "GIF"}
 MAX_SIDE = 1024
 MAX_PIXELS = 40_000_000  # refuse decompression bombs before decoding
+# Room beside the avatar in a request body: the other form fields (username, email, password, settings, device)
+# and the multipart framing. They are a few hundred bytes; a body declared larger than this plus the avatar limit
+# cannot be a valid request.
+MULTIPART_SLACK = 64 * 1024
 
 NOT_AN_IMAGE = T("头像必须是 JPEG、PNG、WebP 或 GIF 图片", "The avatar must be a JPEG, PNG, WebP or GIF image")
 TOO_LARGE = T("头像不能超过 {mb} MB", "The avatar must be at most {mb} MB")
@@ -20,6 +24,14 @@ TOO_LARGE = T("头像不能超过 {mb} MB", "The avatar must be at most {mb} MB"
 
 def _refuse(message) -> ApiError:
     return ApiError(Code.VALIDATION, details={"avatar": [str(message)]})
+
+
+def avatar_refuse_declared_length(content_length: str | None) -> None:
+    """Refuse a request body whose declared `Content-Length` cannot hold a valid avatar, before anything of it is
+    read: nobody waits for (or spools to disk) 100 MB only to be told the limit is 5 MB."""
+    declared = (content_length or "").strip()
+    if declared.isdigit() and int(declared) > settings.AVATAR_MAX_BYTES + MULTIPART_SLACK:
+        raise _refuse(TOO_LARGE.format(mb=round(settings.AVATAR_MAX_BYTES / 1024 / 1024, 1)))
 
 
 def avatar_reencode(upload) -> ContentFile:

@@ -162,3 +162,28 @@ class VerificationCode(models.Model):
 
     def __str__(self):
         return f"{self.purpose} code for {self.phone}"
+
+
+class EmailSend(models.Model):
+    """An account mail accepted for sending, counted against its address's cooldown and daily cap.
+
+    Keyed by the SHA-256 of the address, lowercased (`Bob@X.com` and `bob@x.com` are one; the address itself is not
+    kept), whether or not an account has it: a password reset for an unknown address counts too, so the caps say
+    nothing about who is registered.
+    """
+
+    class Kind(models.TextChoices):
+        VERIFICATION = "verification", "verification"
+        PASSWORD_RESET = "password_reset", "password_reset"
+
+    id = models.BigAutoField(primary_key=True)
+    address = models.CharField(max_length=254)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["address", "created_at"])]
+
+    def __str__(self):
+        return f"{self.kind} mail to {self.address[:12]}…"

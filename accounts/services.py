@@ -33,8 +33,8 @@ from tunee.api.errors import ApiError, Code
 from tunee.api.i18n import T
 
 from .images import avatar_reencode
-from .models import LoginSession, RefreshToken, User, VerificationCode
-from .providers import ProviderError, ProviderRejected, ProviderUnavailable
+from .models import EmailSend, LoginSession, RefreshToken, User, VerificationCode
+from .providers import ProviderError, ProviderNotConfigured, ProviderRejected, ProviderUnavailable
 from .providers import sms as sms_providers
 from .providers import wechat as wechat_provider
 from .tokens import access_lifetime, access_token_issue, session_cache_forget
@@ -57,6 +57,7 @@ DAILY_CAP = T("该手机号今日验证码次数已达上限", "Too many codes f
 IP_CAP = T("请求验证码过于频繁，请稍后再试", "Too many codes requested from this network, try again later")
 RESET_LINK_INVALID = T("重置链接无效或已使用", "This reset link is invalid or has already been used")
 VERIFY_LINK_INVALID = T("验证链接无效或已过期", "This verification link is invalid or has expired")
+WECHAT_NOT_CONFIGURED = T("微信登录未配置", "WeChat login is not configured")
 
 
 # --- Small helpers ----------------------------------------------------------------------------------------------
@@ -412,6 +413,9 @@ def wechat_login(
     """Exchange the WeChat code for an identity; link by unionid when WeChat gives one, else by openid."""
     try:
         identity = wechat_provider.exchange_code(code)
+    except ProviderNotConfigured as exc:
+        logger.error("WeChat login refused: %s", exc)
+        raise ApiError(Code.UPSTREAM_FAILED, WECHAT_NOT_CONFIGURED) from None
     except ProviderRejected as exc:
         logger.info("WeChat login refused: %s", exc)
         raise ApiError(Code.THIRD_PARTY_LOGIN_FAILED) from None
@@ -509,7 +513,8 @@ def email_register(
             )
             from .tasks import enqueue, send_verification_email
 
-            transaction.on_commit(lambda: enqueue(send_verification_email, str(user.pk)))
+            if email_send_allow(address=email, kind=EmailSend.Kind.VERIFICATION):
+                transaction.on_commit(lambda: enqueue(send_verification_email, str(user.pk)))
     except IntegrityError as exc:
         if stored:
             default_storage.delete(stored)
@@ -549,6 +554,53 @@ def email_login(
 
 
 # --- Email links: verification and password reset -----------------------------------------------------------------
+
+
+def email_address_key(address: str) -> str:
+    """What the mail caps count by: the SHA-256 of the address, trimmed and lowercased (`Bob@Example.com ` and
+    `bob@example.com` are one), so that addresses typed by anyone are not kept in clear. Empty for no address."""
+    address = (address or "").strip().lower()
+    return hashlib.sha256(address.encode()).hexdigest() if address else ""
+
+
+def email_send_allow(*, address: str, kind: str) -> bool:
+    """Count one account mail to `address` unless its caps forbid it; False means: send nothing.
+
+    Like the SMS limits: at most one mail of a kind per EMAIL_COOLDOWN_SECONDS and EMAIL_DAILY_LIMIT_PER_ADDRESS
+    mails per business day, per address whatever its case, whether or not an account has it. Checked and counted
+    under the address's lock, so that racing requests cannot pass a cap. Callers answer as if it were sent (a
+    refusal must not tell who is registered); the caller's transaction (or this one) holds the count.
+    """
+    key = email_address_key(address)
+    if not key:
+        return False
+    with transaction.atomic():
+        _limits_lock(f"email:{key}")
+        now = timezone.now()
+        cooldown = settings.EMAIL_COOLDOWN_SECONDS
+        day_start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+        sent_today = EmailSend.objects.filter(address=key, created_at__gte=day_start)
+        if sent_today.count() >= settings.EMAIL_DAILY_LIMIT_PER_ADDRESS:
+            logger.info("Account mail (%s) not sent: daily cap of its address reached", kind)
+            return False
+        if cooldown > 0:
+            if sent_today.filter(kind=kind, created_at__gt=now - datetime.timedelta(seconds=cooldown)).exists():
+                logger.info("Account mail (%s) not sent: its address is in its cooldown", kind)
+                return False
+            # As for SMS: the cache claim holds the cooldown where no advisory lock exists (SQLite).
+            from django.core.cache import cache
+
+            claim, deadline = (
+                f"accounts:email-cooldown:{key}:{kind}",
+                now.timestamp() + cooldown,
+            )
+            if not cache.add(claim, deadline, cooldown):
+                held = cache.get(claim)
+                if held is not None and float(held) > now.timestamp():
+                    return False
+                cache.set(claim, deadline, cooldown)
+        EmailSend.objects.create(address=key, kind=kind, created_at=now)
+    return True
 
 
 def _absolute(path: str) -> str:
@@ -600,8 +652,15 @@ def email_verify(*, token: str) -> User:
     return user
 
 
+@transaction.atomic
 def password_reset_request(*, email: str) -> None:
-    """Queues a reset mail when the email has an account; answers the same way when it has none."""
+    """Queues a reset mail when the email has an account; answers the same way when it has none.
+
+    The mail caps (`email_send_allow`) are counted first, for known and unknown addresses alike; over them,
+    nothing is sent and the answer is the same success.
+    """
+    if not email_send_allow(address=email, kind=EmailSend.Kind.PASSWORD_RESET):
+        return
     user = User.objects.filter(email__iexact=(email or "").strip()).first() if email else None
     if user is None or user.is_disabled:
         return

@@ -63,7 +63,8 @@ def main() -> None:
     signal.signal(signal.SIGTERM, stop)
     var = Path(os.environ.get("VAR_DIR", ROOT / "var"))
     (var / "celery").mkdir(parents=True, exist_ok=True)
-    subprocess.run([PY, "manage.py", "ensure_superuser"], cwd=ROOT, check=True)
+    if subprocess.run([PY, "manage.py", "ensure_superuser"], cwd=ROOT).returncode:
+        sys.exit(1)  # it said why (e.g. the configured name belongs to an ordinary account); nothing started yet
     start(
         PY,
         "-m",

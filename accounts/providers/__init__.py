@@ -17,3 +17,9 @@ class ProviderRejected(ProviderError):
     """The service answered and said no (bad code, bad number, bad template): permanent."""
 
     retryable = False
+
+
+class ProviderNotConfigured(ProviderError):
+    """No credentials for the service and no offline twin allowed to stand in (e.g. WECHAT_SANDBOX off)."""
+
+    retryable = False

@@ -3,7 +3,8 @@
 `exchange_code(code)` returns a `WechatIdentity` or raises `ProviderRejected` (WeChat refused the code: 40029,
 40163 used code, …) or `ProviderUnavailable` (timeout, connection refused, 5xx, WeChat busy). Without
 `WECHAT_APP_ID` the sandbox twin answers instead: every code string maps to its own stable fake identity, so the
-same code logs the same account in again.
+same code logs the same account in again. The twin stands in only while `WECHAT_SANDBOX` is on (the default with
+DEBUG); off, a missing `WECHAT_APP_ID` raises `ProviderNotConfigured`: any code logging in would be a way in.
 
 wechatpy facts (../shared/PAYMENT_FACTS.md): `code_to_session` would first fetch an access token from a hard-coded
 host, so a dummy one is passed; its OAuth helper has no timeout, so one is added; `WECHAT_API_BASE` replaces the
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 import requests
 from django.conf import settings
 
-from . import ProviderRejected, ProviderUnavailable
+from . import ProviderNotConfigured, ProviderRejected, ProviderUnavailable
 
 # Errcodes that mean "WeChat is not answering properly now", as opposed to "this code is no good".
 TRANSIENT_ERRCODES = {-1, 45011}
@@ -84,15 +85,22 @@ def _sandbox(code: str) -> WechatIdentity:
     return WechatIdentity(openid=f"sandbox-o{digest[:26]}", unionid=None)
 
 
+def is_configured() -> bool:
+    return bool(settings.WECHAT_APP_ID)
+
+
 def is_sandbox() -> bool:
-    return not settings.WECHAT_APP_ID
+    """The sandbox twin answers: no WeChat app configured, and WECHAT_SANDBOX allows it."""
+    return not is_configured() and bool(settings.WECHAT_SANDBOX)
 
 
 def exchange_code(code: str) -> WechatIdentity:
     from wechatpy.exceptions import WeChatClientException, WeChatOAuthException
 
-    if is_sandbox():
-        return _sandbox(code)
+    if not is_configured():
+        if is_sandbox():
+            return _sandbox(code)
+        raise ProviderNotConfigured("WeChat login is not configured (WECHAT_APP_ID unset, WECHAT_SANDBOX off)")
     flow = _app if settings.WECHAT_LOGIN_MODE == "app" else _miniprogram
     try:
         return flow(code)

@@ -63,7 +63,8 @@ def test_sessions_and_codes_are_read_only(admin_client, user, send_code):
     assert VerificationCode.objects.count() == 1 and LoginSession.objects.count() == 1
 
 
-def test_demo_is_idempotent_and_its_account_logs_in(api):
+def test_demo_is_idempotent_and_its_account_logs_in(api, settings):
+    settings.DEBUG = True  # the demo account exists only on development machines (test_demo_and_superuser.py)
     lines = demo.load()
     demo.load()
 

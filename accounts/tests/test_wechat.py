@@ -42,6 +42,7 @@ def expect_jscode2session(server, code, answer):
 
 def test_sandbox_turns_a_code_into_a_stable_identity(api, settings):
     settings.WECHAT_APP_ID = ""
+    settings.WECHAT_SANDBOX = True  # the default with DEBUG on (test_wechat_sandbox_gate.py covers it off)
 
     first = body(wechat_login(api, "abc", nickname="小明", avatarUrl="https://img.example/a.png"), 200, 0)["data"]
     again = body(wechat_login(api, "abc"), 200, 0)["data"]
@@ -157,6 +158,7 @@ def test_app_oauth_rejected_code_is_20005(api, wechat, settings):
 
 def test_disabled_wechat_account_is_20003(api, settings):
     settings.WECHAT_APP_ID = ""
+    settings.WECHAT_SANDBOX = True
     body(wechat_login(api, "abc"), 200, 0)
     User.objects.update(status=User.Status.DISABLED, is_active=False)
 

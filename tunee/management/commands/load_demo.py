@@ -1,7 +1,8 @@
 """Load the demo data of every app (idempotent): each app may have a `demo.py` with `load(stdout) -> list[str]`.
 
 The lines returned are what a newcomer needs to try the service (accounts, passwords, pages); they are printed
-and kept in var/demo.txt so that `make run` can show them beside the URLs.
+and kept in var/demo.txt so that `make run` can show them beside the URLs. Accounts with published passwords are
+made only while DEBUG is on; with DEBUG off each app does only what is safe and says what it skipped.
 """
 
 import importlib
