@@ -13,7 +13,7 @@ RUN pip install -r requirements.txt
 
 COPY . .
 # collectstatic needs settings but no real secrets or services.
-RUN DEBUG=0 SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput \
+RUN DEBUG=0 SECRET_KEY=collectstatic-only ALLOW_LOCAL_CACHE=1 python manage.py collectstatic --noinput \
     && useradd --system --create-home --uid 10001 tunee \
     && mkdir -p /app/var && chown -R tunee:tunee /app/var
 

@@ -129,6 +129,14 @@ if REDIS_URL:
         }
     }
 else:
+    # One process's memory: revocations, throttles and caps are not shared with other processes. Fine for `make run`
+    # and tests; with DEBUG off it must be meant (ALLOW_LOCAL_CACHE=1, one process), else revoked logins would keep
+    # working in other workers for minutes and every limit would be per process.
+    if not DEBUG and not env.bool("ALLOW_LOCAL_CACHE", default=False):
+        raise ImproperlyConfigured(
+            "REDIS_URL must be set when DEBUG is off: without it each process has its own cache, so revoked logins "
+            "linger in other workers and throttles are per process. Set ALLOW_LOCAL_CACHE=1 if one process is meant."
+        )
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tunee"}}
 
 # --- Auth -----------------------------------------------------------------------------------------------------
@@ -161,21 +169,30 @@ ALIYUN_SMS_ACCESS_KEY_SECRET = env.str("ALIYUN_SMS_ACCESS_KEY_SECRET", default="
 ALIYUN_SMS_SIGN_NAME = env.str("ALIYUN_SMS_SIGN_NAME", default="")
 ALIYUN_SMS_TEMPLATE_CODE = env.str("ALIYUN_SMS_TEMPLATE_CODE", default="")  # a template with a ${code} variable
 ALIYUN_SMS_ENDPOINT = env.str("ALIYUN_SMS_ENDPOINT", default="dysmsapi.aliyuncs.com")  # http://host:port for tests
-# WeChat login: without WECHAT_APP_ID a sandbox turns any code into a stable fake identity.
+# WeChat login: without WECHAT_APP_ID a sandbox turns any code into a stable fake identity, but only while
+# WECHAT_SANDBOX is on (the default with DEBUG): off, WeChat login without credentials answers 50000 (and
+# `manage.py check` warns), so a production deploy that forgot its credentials never logs anyone in by any code.
 WECHAT_APP_ID = env.str("WECHAT_APP_ID", default="")
 WECHAT_APP_SECRET = env.str("WECHAT_APP_SECRET", default="")
 WECHAT_API_BASE = env.str("WECHAT_API_BASE", default="https://api.weixin.qq.com/")
 WECHAT_LOGIN_MODE = env.str("WECHAT_LOGIN_MODE", default="miniprogram")  # miniprogram (jscode2session) or app (OAuth)
 WECHAT_TIMEOUT_SECONDS = env.float("WECHAT_TIMEOUT_SECONDS", default=5.0)
+WECHAT_SANDBOX = env.bool("WECHAT_SANDBOX", default=DEBUG)
 # Email accounts: when on, an unverified email cannot log in (20002).
 REQUIRE_EMAIL_VERIFICATION = env.bool("REQUIRE_EMAIL_VERIFICATION", default=False)
 EMAIL_VERIFICATION_MAX_AGE_DAYS = env.int("EMAIL_VERIFICATION_MAX_AGE_DAYS", default=7)
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3 * 24 * 3600)
+# Account mails (verification, password reset) per address, whatever its case and whether or not it has an
+# account: one per kind per cooldown, at most the daily limit per business day; more are silently not sent.
+EMAIL_COOLDOWN_SECONDS = env.int("EMAIL_COOLDOWN_SECONDS", default=60)
+EMAIL_DAILY_LIMIT_PER_ADDRESS = env.int("EMAIL_DAILY_LIMIT_PER_ADDRESS", default=10)
 AVATAR_MAX_BYTES = env.int("AVATAR_MAX_BYTES", default=5 * 1024 * 1024)
 # Login sessions: how long a session's "still valid" check is cached (revoking clears it at once).
 SESSION_CHECK_CACHE_SECONDS = env.int("SESSION_CHECK_CACHE_SECONDS", default=300)
 THROTTLE_LOGIN_IP_RATE = env.str("THROTTLE_LOGIN_IP_RATE", default="30/min")
 THROTTLE_LOGIN_ACCOUNT_RATE = env.str("THROTTLE_LOGIN_ACCOUNT_RATE", default="10/min")
+# Photo uploads (POST /api/works) per user, on top of the general rate: each one decodes a photo.
+THROTTLE_UPLOAD_RATE = env.str("THROTTLE_UPLOAD_RATE", default="20/hour")
 
 # --- Internationalisation ---------------------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -217,6 +234,11 @@ STORAGES = {
     },
 }
 SERVE_MEDIA = env.bool("SERVE_MEDIA", default=STORAGE == "local")
+# Members' high-quality downloads are handed out as signed URLs that expire after this many seconds (S3: presigned).
+MEDIA_SIGNED_URL_TTL = env.int("MEDIA_SIGNED_URL_TTL", default=3600)
+# Provider files and WeChat avatars are fetched from public addresses only; these host:port entries (comma-separated)
+# are private ones that may be fetched too (tests' local servers, provider files on a private network).
+ASSET_FETCH_PRIVATE_ALLOWLIST = env.list("ASSET_FETCH_PRIVATE_ALLOWLIST", default=[])
 WHITENOISE_USE_FINDERS = DEBUG
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
@@ -230,7 +252,7 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Tunee <no-reply@tune
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["tunee.api.renderers.EnvelopeRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "djangorestframework_camel_case.parser.CamelCaseJSONParser",
+        "tunee.api.parsers.StrictCamelCaseJSONParser",
         "djangorestframework_camel_case.parser.CamelCaseFormParser",
         "djangorestframework_camel_case.parser.CamelCaseMultiPartParser",
     ],
@@ -362,6 +384,11 @@ CELERY_BEAT_SCHEDULE["generation-sweep"] = {
 # free through the sandbox. Partly configured credentials are an error, never the sandbox.
 PAYMENT_SANDBOX = env.bool("PAYMENT_SANDBOX", default=DEBUG)
 PAYMENT_TIMEOUT_SECONDS = env.float("PAYMENT_TIMEOUT_SECONDS", default=10.0)
+# Notify endpoints: requests per client IP (DRF rate; real providers send a few per order, retries included; when
+# tripped: the provider's own FAIL with 429 and nothing stored), and how many notifications that fail verification
+# are stored per client IP and clock hour (verified ones are always stored; 0 stores none).
+THROTTLE_NOTIFY_IP_RATE = env.str("THROTTLE_NOTIFY_IP_RATE", default="120/min")
+PAYMENT_UNVERIFIED_NOTIFICATIONS_PER_HOUR = env.int("PAYMENT_UNVERIFIED_NOTIFICATIONS_PER_HOUR", default=100)
 WECHAT_PAY_APP_ID = env.str("WECHAT_PAY_APP_ID", default="") or env.str("WECHAT_APP_ID", default="")
 WECHAT_PAY_MCH_ID = env.str("WECHAT_PAY_MCH_ID", default="")
 WECHAT_PAY_API_KEY = env.str("WECHAT_PAY_API_KEY", default="")  # the v2 API key (32 characters), MD5 signing
@@ -410,10 +437,11 @@ OPENAI_VISION_MODEL = env.str("OPENAI_VISION_MODEL", default="gpt-4o-mini")
 OPENAI_TIMEOUT = env.float("OPENAI_TIMEOUT", default=30.0)
 
 # --- Works ----------------------------------------------------------------------------------------------------
-# Photos: at most this many bytes and pixels (checked before decoding: decompression bombs cost nothing), stored
-# re-encoded as JPEG at most WORKS_IMAGE_MAX_SIDE pixels a side, with a WORKS_THUMBNAIL_SIZE thumbnail.
+# Photos: at most this many bytes and pixels (checked before decoding: decompression bombs cost nothing; 24 MP
+# decode in a few hundred MB, which one web worker survives), stored re-encoded as JPEG at most
+# WORKS_IMAGE_MAX_SIDE pixels a side, with a WORKS_THUMBNAIL_SIZE thumbnail.
 WORKS_IMAGE_MAX_BYTES = env.int("WORKS_IMAGE_MAX_BYTES", default=10 * 1024 * 1024)
-WORKS_IMAGE_MAX_PIXELS = env.int("WORKS_IMAGE_MAX_PIXELS", default=50_000_000)
+WORKS_IMAGE_MAX_PIXELS = env.int("WORKS_IMAGE_MAX_PIXELS", default=24_000_000)
 WORKS_IMAGE_MAX_SIDE = env.int("WORKS_IMAGE_MAX_SIDE", default=4096)
 WORKS_THUMBNAIL_SIZE = env.int("WORKS_THUMBNAIL_SIZE", default=480)
 # A play counts once per IP and work within this window (refreshing the page does not inflate it).
@@ -421,10 +449,6 @@ WORKS_PLAY_WINDOW_SECONDS = env.int("WORKS_PLAY_WINDOW_SECONDS", default=1800)
 # Cached answers: a finished work's detail, and the first page of the public feed (invalidated on every change).
 WORKS_DETAIL_CACHE_SECONDS = env.int("WORKS_DETAIL_CACHE_SECONDS", default=300)
 WORKS_FEED_CACHE_SECONDS = env.int("WORKS_FEED_CACHE_SECONDS", default=60)
-# Describing the photo: transient vision errors are retried this many times (backoff * 2^n s, plus jitter); after
-# that, or on a permanent error, the song is made without the description.
-WORKS_VISION_MAX_RETRIES = env.int("WORKS_VISION_MAX_RETRIES", default=3)
-WORKS_VISION_RETRY_BACKOFF = env.float("WORKS_VISION_RETRY_BACKOFF", default=5.0)
 
 # --- Logging --------------------------------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
@@ -438,7 +462,23 @@ LOGGING = {
 }
 
 # --- Security in production -------------------------------------------------------------------------------------
-if not DEBUG:
+# HTTPS: HSTS and the redirect to https are off unless configured (on in deploy/production.env.example). The proxy's
+# X-Forwarded-Proto is believed only when a proxy of ours stands in front (NUM_PROXIES > 0): without one, any
+# client could claim https.
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]  # probes and scrapers inside the network
+if REST_FRAMEWORK["NUM_PROXIES"] > 0:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
-    CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
+# /metrics and /readyz: a request with `Authorization: Bearer <METRICS_TOKEN>`, or from an address in
+# METRICS_ALLOWED_NETWORKS (CIDRs), is let in; nothing else. With neither set: open while DEBUG is on, loopback only
+# when it is off. Setting METRICS_TOKEN alone closes them to everyone without the token.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_NETWORKS = env.list(
+    "METRICS_ALLOWED_NETWORKS",
+    default=[] if METRICS_TOKEN else ["0.0.0.0/0", "::/0"] if DEBUG else ["127.0.0.0/8", "::1/128"],
+)

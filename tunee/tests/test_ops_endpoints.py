@@ -96,3 +96,36 @@ def test_docs_page_uses_local_assets_only(client):
     assert "cdn." not in html and "unpkg" not in html and "jsdelivr" not in html
     asset = next(part.split('"')[0] for part in html.split('src="')[1:] if "swagger-ui-bundle" in part)
     assert client.get(asset).status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/metrics", "/readyz"])
+def test_operator_endpoints_need_the_token_when_one_is_set(client, settings, path):
+    settings.METRICS_TOKEN = "s3cret-token"
+    settings.METRICS_ALLOWED_NETWORKS = []
+
+    anonymous = client.get(path)
+    wrong = client.get(path, HTTP_AUTHORIZATION="Bearer nope")
+    right = client.get(path, HTTP_AUTHORIZATION="Bearer s3cret-token")
+
+    assert anonymous.status_code == wrong.status_code == 403
+    assert anonymous["WWW-Authenticate"].startswith("Bearer")
+    assert b"django_http" not in anonymous.content and b"database" not in anonymous.content
+    assert right.status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/metrics", "/readyz"])
+def test_operator_endpoints_answer_only_allowed_networks(client, settings, path):
+    settings.METRICS_TOKEN = ""
+    settings.METRICS_ALLOWED_NETWORKS = ["127.0.0.0/8", "10.1.0.0/16"]
+
+    assert client.get(path, REMOTE_ADDR="127.0.0.1").status_code == 200
+    assert client.get(path, REMOTE_ADDR="10.1.2.3").status_code == 200
+    assert client.get(path, REMOTE_ADDR="203.0.113.5").status_code == 403
+    assert client.get(path, REMOTE_ADDR="203.0.113.5", HTTP_X_FORWARDED_FOR="127.0.0.1").status_code == 403
+
+
+def test_healthz_stays_public(client, settings):
+    settings.METRICS_TOKEN = "s3cret-token"
+    settings.METRICS_ALLOWED_NETWORKS = []
+
+    assert client.get("/healthz", REMOTE_ADDR="203.0.113.5").status_code == 200

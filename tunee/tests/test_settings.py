@@ -75,3 +75,71 @@ def test_secret_key_is_required_when_debug_is_off(tmp_path):
 
     assert result.returncode != 0
     assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
+
+
+def test_debug_off_without_redis_refuses_to_start(tmp_path):
+    result = load_settings(tmp_path, DEBUG="0", SECRET_KEY="x" * 50)
+
+    assert result.returncode != 0
+    assert "REDIS_URL must be set when DEBUG is off" in result.stderr
+
+
+def test_debug_off_with_a_local_cache_when_one_process_is_meant(tmp_path):
+    result = load_settings(tmp_path, DEBUG="0", SECRET_KEY="x" * 50, ALLOW_LOCAL_CACHE="1")
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["cache"] == "django.core.cache.backends.locmem.LocMemCache"
+
+
+def production_example() -> dict:
+    lines = (ROOT / "deploy" / "production.env.example").read_text().splitlines()
+    pairs = (line.split("=", 1) for line in lines if line.strip() and not line.startswith("#"))
+    return {key.strip(): value.strip() for key, value in pairs}
+
+
+def run_manage(tmp_path, *args, **env):
+    environment = {k: v for k, v in os.environ.items() if k not in CLEAN and not k.startswith(("AWS_", "SECURE_"))}
+    environment.update(DJANGO_SETTINGS_MODULE="tunee.settings", VAR_DIR=str(tmp_path / "var"), **env)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_the_production_example_passes_the_deploy_checks_without_a_warning(tmp_path):
+    import secrets
+
+    env = {**production_example(), "SECRET_KEY": secrets.token_urlsafe(50)}
+
+    result = run_manage(tmp_path, "check", "--deploy", "--fail-level", "WARNING", **env)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def settings_value(tmp_path, expression: str, **env):
+    probe = f"import json, django; from django.conf import settings; django.setup(); print(json.dumps({expression}))"
+    environment = {k: v for k, v in os.environ.items() if k not in CLEAN}
+    environment.update(DJANGO_SETTINGS_MODULE="tunee.settings", VAR_DIR=str(tmp_path / "var"), **env)
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+PRODUCTION = {"DEBUG": "0", "SECRET_KEY": "x" * 50, "REDIS_URL": "redis://127.0.0.1:6379/0"}
+
+
+def test_the_forwarded_protocol_is_believed_only_behind_a_proxy_of_ours(tmp_path):
+    expression = "getattr(settings, 'SECURE_PROXY_SSL_HEADER', None)"
+
+    assert settings_value(tmp_path, expression, **PRODUCTION) is None
+    assert settings_value(tmp_path, expression, **PRODUCTION, NUM_PROXIES="1") == ["HTTP_X_FORWARDED_PROTO", "https"]
+
+
+def test_operator_endpoints_are_loopback_only_in_production_unless_configured(tmp_path):
+    expression = "[settings.METRICS_TOKEN, settings.METRICS_ALLOWED_NETWORKS]"
+
+    assert settings_value(tmp_path, expression, **PRODUCTION) == ["", ["127.0.0.0/8", "::1/128"]]
+    assert settings_value(tmp_path, expression, **PRODUCTION, METRICS_TOKEN="t") == ["t", []]
+    assert settings_value(tmp_path, expression)[1] == ["0.0.0.0/0", "::/0"]  # development: open
