@@ -128,6 +128,13 @@ def _ensure_account(user) -> None:
     PointsAccount.objects.bulk_create([PointsAccount(user=user)], ignore_conflicts=True)
 
 
+def points_balance_for_update(*, user) -> int:
+    """The user's balance, their points account row locked until the caller's transaction ends (call it inside
+    one): a check made on this balance stays true until then, however many spends race it."""
+    _ensure_account(user)
+    return PointsAccount.objects.select_for_update().values_list("balance", flat=True).get(user=user)
+
+
 @transaction.atomic
 def points_credit(
     *, user, amount: int, reason: str, reference: str = "", charge: Charge | None = None, actor=None, note: str = ""

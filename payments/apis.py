@@ -2,19 +2,24 @@
 
 The notify endpoints are the one exception to the envelope on /api: they are called by WeChat Pay and Alipay,
 which expect exactly their own answer (WeChat: XML SUCCESS/FAIL; Alipay: `success`/`failure` as plain text) and
-retry otherwise. They take no JWT, no CSRF token and no throttle; the signature is their authentication. They
-never answer 500: the raw body is stored before anything else and any failure becomes the provider's FAIL.
+retry otherwise. They take no JWT and no CSRF token; the signature is their authentication. They never answer
+500: any failure becomes the provider's FAIL. Their one throttle is per client IP (THROTTLE_NOTIFY_IP_RATE): when
+tripped the answer is still the provider's FAIL, with HTTP 429 and Retry-After, and nothing is stored.
 """
 
+import logging
+import math
 import re
 
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.exceptions import Throttled
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
 
+from tunee.api.client import client_ip
 from tunee.api.envelope import ok
 from tunee.api.errors import ApiError, Code
 from tunee.api.i18n import T
@@ -32,12 +37,10 @@ from .serializers import (
     PointsOrderCreatedOutput,
     PointsPurchaseInput,
 )
+from .throttles import NotifyIPThrottle
 
 ORDER_CREATED = T("订单创建成功", "Order created")
-
-
-def client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
+logger = logging.getLogger("payments")
 
 
 _MOBILE_BROWSER = re.compile(r"Mobi|Android|iPhone|iPod")  # MDN's advice ("Mobi"), plus Android tablets
@@ -147,8 +150,19 @@ class _NotifyApi(APIView):
     provider = ""
     authentication_classes = []
     permission_classes = [AllowAny]
-    throttle_classes = []
+    throttle_classes = [NotifyIPThrottle]
     content_negotiation_class = _AnyAccept
+
+    def handle_exception(self, exc):
+        """Throttled: the provider's own FAIL (it retries later), never the JSON envelope."""
+        if isinstance(exc, Throttled):
+            wait = max(1, math.ceil(exc.wait)) if exc.wait is not None else 1
+            logger.warning("%s notification from %s throttled", self.provider, client_ip(self.request))
+            content, content_type = _reply(self.provider, acknowledged=False)
+            response = HttpResponse(content, content_type=content_type, status=429)
+            response["Retry-After"] = str(wait)
+            return response
+        return super().handle_exception(exc)
 
     def post(self, request):
         django_request = request._request
@@ -171,11 +185,15 @@ class _NotifyApi(APIView):
             remote_addr=client_ip(django_request),
             unreadable=unreadable,
         )
-        try:
-            content, content_type = get_gateway(self.provider).reply(acknowledged)
-        except Exception:  # not configured at all: still the provider's format
-            content, content_type = _fallback_reply(self.provider, acknowledged)
+        content, content_type = _reply(self.provider, acknowledged=acknowledged)
         return HttpResponse(content, content_type=content_type)
+
+
+def _reply(provider: str, *, acknowledged: bool) -> tuple[bytes, str]:
+    try:
+        return get_gateway(provider).reply(acknowledged)
+    except Exception:  # not configured at all: still the provider's format
+        return _fallback_reply(provider, acknowledged)
 
 
 def _fallback_reply(provider: str, acknowledged: bool) -> tuple[bytes, str]:
@@ -191,7 +209,10 @@ class WeChatNotifyApi(_NotifyApi):
 
     @extend_schema(
         request={"text/xml": OpenApiTypes.STR},
-        responses={(200, "text/xml"): OpenApiResponse(OpenApiTypes.STR, description="WeChat's SUCCESS / FAIL XML")},
+        responses={
+            (200, "text/xml"): OpenApiResponse(OpenApiTypes.STR, description="WeChat's SUCCESS / FAIL XML"),
+            (429, "text/xml"): OpenApiResponse(OpenApiTypes.STR, description="throttled: FAIL XML and Retry-After"),
+        },
         auth=[],
         tags=["payments"],
         summary="WeChat Pay v2 payment notification (XML, MD5 signature); not the JSON envelope",
@@ -205,7 +226,10 @@ class AlipayNotifyApi(_NotifyApi):
 
     @extend_schema(
         request={"application/x-www-form-urlencoded": OpenApiTypes.OBJECT},
-        responses={(200, "text/plain"): OpenApiResponse(OpenApiTypes.STR, description="`success` or `failure`")},
+        responses={
+            (200, "text/plain"): OpenApiResponse(OpenApiTypes.STR, description="`success` or `failure`"),
+            (429, "text/plain"): OpenApiResponse(OpenApiTypes.STR, description="throttled: `failure` and Retry-After"),
+        },
         auth=[],
         tags=["payments"],
         summary="Alipay asynchronous notification (form, RSA2 signature); not the JSON envelope",

@@ -8,29 +8,39 @@ order, and grants the membership or the points in the same transaction. The one-
 
 Calls to the providers happen outside our transactions (a network call must not hold row locks, and in sandbox
 mode the provider is answered in-process on the same database connection): the order row is committed first,
-then the provider is called, then the outcome is written in a short transaction of its own.
+then the provider is called, then the outcome is written in a short transaction of its own. One exception: a
+refund calls the provider under its locks (`_order_refund_locked` says why).
 """
 
 from __future__ import annotations
 
 import logging
 import secrets
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from membership.models import Plan, PointPackage, PointsAccount, PointsEntry
-from membership.services import membership_extend, membership_revoke, points_credit, points_spend
+from membership.models import Plan, PointPackage, PointsEntry
+from membership.services import (
+    membership_extend,
+    membership_revoke,
+    points_balance_for_update,
+    points_credit,
+    points_spend,
+)
 from tunee.api.errors import ApiError, Code
 from tunee.api.i18n import T
 
 from . import selectors
 from .models import Order, OrderEvent, OrderGrant, PaymentNotification
 from .providers import (
+    Notification,
     OpenIdRequired,
     PayRequest,
     ProviderError,
@@ -460,8 +470,9 @@ def orders_close_expired(*, dry_run: bool = False, now: datetime | None = None) 
 
 
 def order_refund(*, order: Order, actor, reason: str = "", take_back_available_points: bool = False) -> Order:
-    """Refund a paid order in full (staff, behind the `payments.refund` permission): the provider's refund first,
-    then, in one transaction, the order becomes refunded and what it granted is taken back with a ledger entry.
+    """Refund a paid order in full (staff, behind the `payments.refund` permission): in one transaction, under the
+    locks of the order, its grant and the user's points account, the rule below is checked, the provider refunds
+    the money, the order becomes refunded and what it granted is taken back with a ledger entry.
 
     Membership: the days bought are taken off the expiry (never before now). Points: when the user has already
     spent some, the refund is refused with 40000 (details: balance and points bought) so that staff decide; with
@@ -471,39 +482,52 @@ def order_refund(*, order: Order, actor, reason: str = "", take_back_available_p
     """
     if order.status != Order.Status.PAID:
         raise _state_conflict(order)
-    grant = OrderGrant.objects.get(order=order)
-    if grant.points and not take_back_available_points:
-        balance = PointsAccount.objects.filter(user_id=order.user_id).values_list("balance", flat=True).first() or 0
-        if balance < grant.points:
-            raise ApiError(Code.INSUFFICIENT_POINTS, details={"points": balance, "required": grant.points})
     gateway = _gateway(order.payment_method)
-    refund_no = f"RF{order.order_no}"  # one refund per order: the same number again does not refund twice
     try:
-        refund = gateway.refund(order.order_no, refund_no, order.amount_fen, order.amount_fen)
+        return _order_refund_locked(
+            order=order,
+            gateway=gateway,
+            actor=actor,
+            reason=reason,
+            take_back_available_points=take_back_available_points,
+        )
     except ProviderError as exc:
         with transaction.atomic():
             _event(order, OrderEvent.Kind.REFUND_FAILED, source="admin", actor=actor, error=str(exc)[:200])
         raise provider_api_error(exc, placing=True) from exc
-    return _order_refund_here(order=order, actor=actor, reason=reason, refund_no=refund_no, refund_id=refund.refund_id)
 
 
 @transaction.atomic
-def _order_refund_here(*, order: Order, actor, reason: str, refund_no: str, refund_id: str) -> Order:
+def _order_refund_locked(*, order: Order, gateway, actor, reason: str, take_back_available_points: bool) -> Order:
+    """The exception to "no provider call inside our transactions", on purpose: the points check is only true
+    while the points account stays locked, and it must still be true when the money goes back. Checking first
+    and refunding later let a spend slip in between (the refund then took back less than it bought without staff
+    agreeing); taking the points first and giving them back when the provider fails would write ledger entries for
+    refunds that never happened. Holding the locks for one provider call (PAYMENT_TIMEOUT_SECONDS at most) only
+    makes that user's concurrent spends wait; refunds are rare staff actions. The lock order (order, grant, points
+    account) is the one settlement uses, so the two cannot deadlock. In sandbox mode the provider answers
+    in-process on this same connection, so its trade book commits or rolls back with us."""
     locked = Order.objects.select_for_update().get(pk=order.pk)
     if locked.status == Order.Status.REFUNDED:
         return locked
     if locked.status != Order.Status.PAID:
         raise _state_conflict(locked)
     grant = OrderGrant.objects.select_for_update().get(order=locked)
+    balance = 0
+    if grant.points:
+        balance = points_balance_for_update(user=locked.user)
+        if balance < grant.points and not take_back_available_points:
+            raise ApiError(Code.INSUFFICIENT_POINTS, details={"points": balance, "required": grant.points})
+    refund_no = f"RF{locked.order_no}"  # one refund per order: the same number again does not refund twice
+    refund = gateway.refund(locked.order_no, refund_no, locked.amount_fen, locked.amount_fen)
     source = f"order:{locked.order_no}"
     note = reason or "order refunded"
-    data: dict = {"refundNo": refund_no, "refundId": refund_id, "amountFen": locked.amount_fen, "reason": reason}
+    data: dict = {"refundNo": refund_no, "refundId": refund.refund_id, "amountFen": locked.amount_fen, "reason": reason}
     if grant.days:
         membership_revoke(user=locked.user, days=grant.days, source=source, actor=actor, reason=note)
         data["days"] = grant.days
     else:
-        account = PointsAccount.objects.select_for_update().filter(user_id=locked.user_id).first()
-        take = min(grant.points, account.balance if account else 0)
+        take = min(grant.points, balance)
         if take:
             points_spend(
                 user=locked.user,
@@ -555,12 +579,43 @@ def notification_handle(
     remote_addr: str | None = None,
     unreadable: str = "",
 ) -> tuple[PaymentNotification, bool]:
-    """Store a notification raw (committed before anything else), verify it, settle it. Never raises.
+    """Verify a notification, store it raw with the verification result (committed before it settles anything),
+    then settle it. Never raises.
+
+    Every verified notification is stored. Unverified ones (bad signature, not ours, unreadable) are stored up to
+    PAYMENT_UNVERIFIED_NOTIFICATIONS_PER_HOUR per client IP and clock hour; beyond that they are answered "try
+    again" and only logged with their count, so that a flood of junk cannot fill the table (the record returned
+    then has no primary key).
 
     Returns the record and whether to acknowledge it to the provider: yes when it was settled, was a duplicate,
     or reported no payment; no when it did not verify, did not match an order, or handling failed (the provider
     then tries again later, and the record is there for staff).
     """
+    if form is not None:
+        # NUL characters cannot be stored or looked up in PostgreSQL; no genuine notification has them, and the
+        # signature of one that did no longer verifies after this.
+        form = {_text(k): _text(v) for k, v in form.items()}
+    note, failure = None, unreadable
+    if not unreadable:
+        try:  # checking the signature is computation only: nothing is written before the record
+            note = get_gateway(provider).parse_notification(body if provider == "wechat" else (form or {}))
+        except Exception as exc:
+            logger.exception("%s notification: verification failed", provider)
+            failure = _text(f"{type(exc).__name__}: {exc}")[:1000]
+    if not (note and note.verified):
+        stored, count = _unverified_count(remote_addr)
+        if not stored:
+            logger.warning(
+                "%s notification from %s not stored: unverified (%s), %s unverified this hour, the cap is %s",
+                provider,
+                remote_addr,
+                (note.reason if note else failure)[:200],
+                count,
+                settings.PAYMENT_UNVERIFIED_NOTIFICATIONS_PER_HOUR,
+            )
+            return PaymentNotification(
+                provider=provider, outcome=PaymentNotification.Outcome.REFUSED, reason="not stored: over the cap"
+            ), False
     try:
         record = PaymentNotification.objects.create(
             provider=provider,
@@ -572,16 +627,14 @@ def notification_handle(
     except Exception:  # the database is down: nothing is trusted unstored, the provider will try again
         logger.exception("%s notification could not be stored", provider)
         return PaymentNotification(provider=provider, outcome=PaymentNotification.Outcome.ERROR), False
-    if form is not None:
-        # NUL characters cannot be stored or looked up in PostgreSQL; no genuine notification has them, and the
-        # signature of one that did no longer verifies after this.
-        form = {_text(k): _text(v) for k, v in form.items()}
     ok = False
     try:
         if unreadable:
             record.outcome, record.reason = PaymentNotification.Outcome.REFUSED, unreadable
+        elif note is None:
+            record.outcome, record.reason = PaymentNotification.Outcome.ERROR, failure
         else:
-            ok = _notification_process(record, provider=provider, body=body, form=form)
+            ok = _notification_process(record, provider=provider, note=note)
     except Exception as exc:  # never a 500 to a provider: record it, answer "try again"
         logger.exception("%s notification %s: handling failed", provider, record.pk)
         record.outcome = PaymentNotification.Outcome.ERROR
@@ -598,9 +651,26 @@ def notification_handle(
     return record, ok
 
 
-def _notification_process(record: PaymentNotification, *, provider: str, body: bytes, form: dict | None) -> bool:
-    gateway = get_gateway(provider)
-    note = gateway.parse_notification(body if provider == "wechat" else (form or {}))
+def _unverified_count(remote_addr: str | None) -> tuple[bool, int]:
+    """Count one more unverified notification from this client IP in this clock hour (cache.add + cache.incr:
+    atomic, and shared by every process with Redis). Returns whether it may still be stored, and the count.
+    The cache unreachable: stored, as before the cap existed (losing a record is worse than a full table)."""
+    limit = settings.PAYMENT_UNVERIFIED_NOTIFICATIONS_PER_HOUR
+    key = f"payments:unverified-notifications:{remote_addr or 'unknown'}:{int(time.time()) // 3600}"
+    try:
+        cache.add(key, 0, timeout=3600 + 60)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # evicted between add and incr
+            cache.add(key, 1, timeout=3600 + 60)
+            count = 1
+    except Exception:
+        logger.exception("unverified notification counter unavailable: storing the notification")
+        return True, 0
+    return count <= limit, count
+
+
+def _notification_process(record: PaymentNotification, *, provider: str, note: Notification) -> bool:
     record.verified = note.verified
     record.order_no = _text(note.order_no or "")[:64]
     record.transaction_id = _text(note.transaction_id or "")[:64]

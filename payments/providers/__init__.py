@@ -30,7 +30,7 @@ Placing a payment (no database access; call it outside your transaction, then sa
       alipay app:                 {orderString}
       alipay web (page pay):      {payUrl}   (redirect the browser there)
       alipay miniprogram (wap):   {payUrl}   (also web with mobile_web=True: a phone's browser)
-      + in sandbox mode:          sandboxPayUrl (absolute, from PUBLIC_BASE_URL): the sandbox pay page.
+      + in sandbox mode:          sandboxPayUrl (absolute, from PUBLIC_BASE_URL): the sandbox pay page, with its token.
     wechat + miniprogram without openid raises OpenIdRequired (a ProviderRejected, code "openid_required")
     before any call: map it to 40001 with details telling the user to log in with WeChat.
 

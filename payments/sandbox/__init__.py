@@ -7,9 +7,10 @@ the installation (`keys.py`) and points it at this service's own sandbox gateway
 client's HTTP session answers those calls in-process (`payments/providers/transport.py`), so no request goes
 over a socket to ourselves.
 
-The pay page (`views.py`, `GET /sandbox/pay/<provider>/<out_trade_no>`, linked from `payParams.sandboxPayUrl`)
-plays the payer: its button marks the trade paid, then posts the provider's correctly signed notification to the
-trade's notify_url (through the same in-process transport: the real notify endpoint and code path run).
+The pay page (`views.py`, `GET /sandbox/pay/<provider>/<out_trade_no>?token=…`, linked from
+`payParams.sandboxPayUrl`; only that link's signed token opens it, see `access.py`) plays the payer: its button
+marks the trade paid, then posts the provider's correctly signed notification to the trade's notify_url (through
+the same in-process transport: the real notify endpoint and code path run).
 
 With credentials configured for a provider, none of its sandbox routes exists.
 """

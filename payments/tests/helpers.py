@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from payments.models import Order
+from payments.providers.transport import sandbox_pay_url
 from payments.sandbox import keys, signing
 
 MONTHLY_FEN = 1990
@@ -34,9 +35,15 @@ def place_points_order(client, method="wechat", amount=6, device="app", package=
 def pay_in_sandbox(django_client, data: dict) -> None:
     """Press the sandbox pay page's button: the sandbox marks the trade paid and posts its signed notification to
     our notify endpoint, in-process."""
-    path = urlsplit(data["payParams"]["sandboxPayUrl"]).path
-    response = django_client.post(path, {"action": "pay"})
+    url = urlsplit(data["payParams"]["sandboxPayUrl"])
+    response = django_client.post(f"{url.path}?{url.query}", {"action": "pay"})
     assert response.status_code == 302, response.content
+
+
+def sandbox_page(provider: str, order_no: str) -> str:
+    """The path of a trade's sandbox pay page with its token, as the link the API returns has it."""
+    url = urlsplit(sandbox_pay_url(provider, order_no))
+    return f"{url.path}?{url.query}"
 
 
 def wechat_notification(order: Order, **overrides) -> bytes:

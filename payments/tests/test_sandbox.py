@@ -25,6 +25,7 @@ from payments.providers import (
 from payments.providers.transport import session_for_own_origin
 from payments.providers.wechatpay import WeChatPayGateway
 from payments.sandbox import keys
+from payments.tests.helpers import sandbox_page
 
 pytestmark = pytest.mark.django_db
 
@@ -119,7 +120,7 @@ def test_wechat_sandbox_from_order_to_verified_notification(client, httpserver, 
 
     assert params["package"].startswith("prepay_id=wx")
     assert params["signType"] == "MD5"
-    assert params["sandboxPayUrl"] == "http://127.0.0.1:8000/sandbox/pay/wechat/TN2024010112001234"
+    assert params["sandboxPayUrl"] == "http://127.0.0.1:8000" + sandbox_page("wechat", "TN2024010112001234")
     trade = SandboxTrade.objects.get(provider="wechat", out_trade_no="TN2024010112001234")
     assert (trade.status, trade.amount_fen, trade.trade_type, trade.openid) == (
         "pending",
@@ -129,7 +130,7 @@ def test_wechat_sandbox_from_order_to_verified_notification(client, httpserver, 
     )
     assert gateway.query("TN2024010112001234").state == "pending"
 
-    page = client.get("/sandbox/pay/wechat/TN2024010112001234")
+    page = client.get(sandbox_page("wechat", "TN2024010112001234"))
     assert page.status_code == 200
     html = page.content.decode()
     assert "TN2024010112001234" in html
@@ -137,7 +138,7 @@ def test_wechat_sandbox_from_order_to_verified_notification(client, httpserver, 
     assert "月度会员" in html
     assert 'data-testid="pay"' in html
 
-    done = client.post("/sandbox/pay/wechat/TN2024010112001234", {"action": "pay"})
+    done = client.post(sandbox_page("wechat", "TN2024010112001234"), {"action": "pay"})
     assert done.status_code == 302
 
     assert len(notifications) == 1
@@ -154,7 +155,7 @@ def test_wechat_sandbox_from_order_to_verified_notification(client, httpserver, 
     trade.refresh_from_db()
     assert trade.notify_acknowledged
     assert trade.notify_count == 1
-    shown = client.get("/sandbox/pay/wechat/TN2024010112001234").content.decode()
+    shown = client.get(sandbox_page("wechat", "TN2024010112001234")).content.decode()
     assert "SUCCESS" in shown  # what the notify endpoint answered
     assert 'data-testid="pay"' not in shown
 
@@ -166,7 +167,7 @@ def test_wechat_sandbox_app_and_native(device, key):
         pay_request("http://127.0.0.1:8000/api/payment/wechat/notify", device=device, openid="")
     )
     assert params[key]
-    assert params["sandboxPayUrl"].endswith("/sandbox/pay/wechat/TN2024010112001234")
+    assert params["sandboxPayUrl"].endswith(sandbox_page("wechat", "TN2024010112001234"))
     if device == "web":
         assert params["codeUrl"] == params["sandboxPayUrl"]  # scanning the QR code opens the sandbox pay page
 
@@ -179,14 +180,14 @@ def test_wechat_sandbox_close_then_pay_is_refused(client):
     gateway.close("TN2024010112001234")  # again: already closed is fine
 
     assert gateway.query("TN2024010112001234").state == "closed"
-    client.post("/sandbox/pay/wechat/TN2024010112001234", {"action": "pay"})
+    client.post(sandbox_page("wechat", "TN2024010112001234"), {"action": "pay"})
     assert SandboxTrade.objects.get(out_trade_no="TN2024010112001234").status == "closed"
 
 
 def test_wechat_sandbox_close_of_a_paid_trade_says_already_paid(client, httpserver, notifications):
     gateway = get_gateway("wechat")
     gateway.create_payment(pay_request(httpserver.url_for("/notify/wechat")))
-    client.post("/sandbox/pay/wechat/TN2024010112001234", {"action": "pay"})
+    client.post(sandbox_page("wechat", "TN2024010112001234"), {"action": "pay"})
 
     with pytest.raises(ProviderRejected) as caught:
         gateway.close("TN2024010112001234")
@@ -198,7 +199,7 @@ def test_wechat_sandbox_refund(client, httpserver, notifications):
     gateway.create_payment(pay_request(httpserver.url_for("/notify/wechat")))
     with pytest.raises(ProviderRejected):  # not paid yet
         gateway.refund("TN2024010112001234", "RF1", 1990, 1990)
-    client.post("/sandbox/pay/wechat/TN2024010112001234", {"action": "pay"})
+    client.post(sandbox_page("wechat", "TN2024010112001234"), {"action": "pay"})
 
     refund = gateway.refund("TN2024010112001234", "RF1", 1990, 1990)
     again = gateway.refund("TN2024010112001234", "RF1", 1990, 1990)
@@ -239,7 +240,7 @@ def test_wechat_sandbox_expired_trade_cannot_be_paid(client):
     gateway.create_payment(pay_request("http://127.0.0.1:8000/n", expire_at=timezone.now() + timedelta(seconds=1)))
     SandboxTrade.objects.update(expire_at=timezone.now() - timedelta(minutes=1))
 
-    page = client.post("/sandbox/pay/wechat/TN2024010112001234", {"action": "pay"}, follow=True)
+    page = client.post(sandbox_page("wechat", "TN2024010112001234"), {"action": "pay"}, follow=True)
 
     assert "过期" in page.content.decode()
     assert SandboxTrade.objects.get().status == "pending"
@@ -256,7 +257,7 @@ def test_alipay_sandbox_from_order_to_verified_notification(client, httpserver, 
 
     params = gateway.create_payment(pay_request(httpserver.url_for("/notify/alipay"), device=device))
 
-    assert params["sandboxPayUrl"] == "http://127.0.0.1:8000/sandbox/pay/alipay/TN2024010112001234"
+    assert params["sandboxPayUrl"] == "http://127.0.0.1:8000" + sandbox_page("alipay", "TN2024010112001234")
     if device == "app":
         assert "method=alipay.trade.app.pay" in params["orderString"]
     else:
@@ -266,7 +267,7 @@ def test_alipay_sandbox_from_order_to_verified_notification(client, httpserver, 
         assert opened["Location"] == params["sandboxPayUrl"]
     assert gateway.query("TN2024010112001234").state == "pending"
 
-    assert client.post("/sandbox/pay/alipay/TN2024010112001234", {"action": "pay"}).status_code == 302
+    assert client.post(sandbox_page("alipay", "TN2024010112001234"), {"action": "pay"}).status_code == 302
 
     assert len(notifications) == 1
     form = dict(parse_qsl(notifications[0].get_data(as_text=True), keep_blank_values=True))
@@ -296,7 +297,7 @@ def test_alipay_sandbox_close_refund_and_tampered_order(client, httpserver, noti
     assert client.get(tampered).status_code == 400  # signature no longer matches
     assert not SandboxTrade.objects.filter(out_trade_no="TN3").exists()
 
-    client.post("/sandbox/pay/alipay/TN2", {"action": "pay"})
+    client.post(sandbox_page("alipay", "TN2"), {"action": "pay"})
     with pytest.raises(ProviderRejected) as caught:
         gateway.close("TN2")
     assert caught.value.code == ProviderError.ALREADY_PAID
@@ -318,7 +319,7 @@ def test_notification_to_our_own_endpoint_runs_in_process(client, settings):
     for provider in ("wechat", "alipay"):
         gateway = get_gateway(provider)
         gateway.create_payment(pay_request(f"http://127.0.0.1:8000/test-notify/{provider}", device="app"))
-        client.post(f"/sandbox/pay/{provider}/TN2024010112001234", {"action": "pay"})
+        client.post(sandbox_page(provider, "TN2024010112001234"), {"action": "pay"})
 
     assert [note.verified for note, _, _ in notify_urls.received] == [True, True]
     assert [note.paid for note, _, _ in notify_urls.received] == [True, True]
@@ -331,7 +332,7 @@ def test_a_failing_notify_endpoint_is_recorded_as_not_acknowledged(settings):
     settings.ROOT_URLCONF = "payments.tests.notify_urls"
     get_gateway("wechat").create_payment(pay_request("http://127.0.0.1:8000/test-notify/broken", device="app"))
 
-    Client(raise_request_exception=False).post("/sandbox/pay/wechat/TN2024010112001234", {"action": "pay"})
+    Client(raise_request_exception=False).post(sandbox_page("wechat", "TN2024010112001234"), {"action": "pay"})
 
     trade = SandboxTrade.objects.get()
     assert trade.status == "paid"
@@ -354,7 +355,7 @@ def test_a_nested_request_keeps_the_outer_transaction_connection_and_language():
     session = session_for_own_origin()
     with translation.override("en"), transaction.atomic():
         raw_connection = connection.connection
-        response = session.get("http://127.0.0.1:8000/sandbox/pay/wechat/X1")  # LocaleMiddleware picks zh-hans
+        response = session.get("http://127.0.0.1:8000" + sandbox_page("wechat", "X1"))  # LocaleMiddleware picks zh-hans
         assert response.status_code == 200
         assert "X1" in response.text
         assert translation.get_language() == "en"
