@@ -31,7 +31,12 @@ class User(AbstractUser):
     wechat_openid = models.CharField(max_length=64, null=True, blank=True)
     wechat_unionid = models.CharField(max_length=64, null=True, blank=True)
     wechat_nickname = models.CharField(max_length=100, blank=True)
-    wechat_avatar_url = models.URLField(max_length=500, blank=True)
+    wechat_avatar_url = models.URLField(
+        max_length=500, blank=True, help_text="as WeChat or the client gave it: never shown, only copied from"
+    )
+    wechat_avatar = models.FileField(
+        upload_to="avatars/", blank=True, max_length=255, help_text="our re-encoded copy of the WeChat avatar"
+    )
     language = models.CharField(max_length=10, choices=Language.choices, default=Language.ZH_CN)
     notifications = models.BooleanField(default=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE, db_index=True)

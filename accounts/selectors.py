@@ -9,10 +9,8 @@ from .models import LoginSession, User
 
 
 def user_avatar_url(*, user: User) -> str | None:
-    """The uploaded avatar, else the WeChat one, else None."""
-    if user.avatar:
-        return public_url(user.avatar)
-    return user.wechat_avatar_url or None
+    """The uploaded avatar, else our copy of the WeChat one, else None (never the URL the client sent)."""
+    return public_url(user.avatar) or public_url(user.wechat_avatar)
 
 
 def user_profile(*, user: User, is_new_user: bool | None = None) -> dict:
@@ -25,7 +23,7 @@ def user_profile(*, user: User, is_new_user: bool | None = None) -> dict:
         "email_verified": user.email_verified,
         "phone": user.phone,
         "avatar_url": user_avatar_url(user=user),
-        "wechat": {"nickname": user.wechat_nickname or None, "avatar_url": user.wechat_avatar_url or None}
+        "wechat": {"nickname": user.wechat_nickname or None, "avatar_url": public_url(user.wechat_avatar)}
         if has_wechat
         else None,
         **user_entitlements(user=user),

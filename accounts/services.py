@@ -20,6 +20,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.tokens import default_token_generator
 from django.core import signing
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.mail import send_mail
 from django.db import IntegrityError, connection, transaction
@@ -29,6 +30,7 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
+from tunee import fetch as fetching
 from tunee.api.errors import ApiError, Code
 from tunee.api.i18n import T
 
@@ -452,6 +454,8 @@ def wechat_login(
                 user = find()
                 if user is None:
                     raise
+            else:
+                _wechat_avatar_copy_later(user=user, url=avatar_url)
         else:
             changed = []
             if identity.unionid and not user.wechat_unionid:
@@ -460,9 +464,10 @@ def wechat_login(
             if nickname and nickname != user.wechat_nickname:
                 user.wechat_nickname = nickname
                 changed.append("wechat_nickname")
-            if avatar_url and avatar_url != user.wechat_avatar_url:
+            if avatar_url and (avatar_url != user.wechat_avatar_url or not user.wechat_avatar):
                 user.wechat_avatar_url = avatar_url
                 changed.append("wechat_avatar_url")
+                _wechat_avatar_copy_later(user=user, url=avatar_url)
             if changed:
                 user.save(update_fields=[*changed, "updated_at"])
         _check_not_disabled(user)
@@ -470,6 +475,56 @@ def wechat_login(
             user=user, method=LoginSession.Method.WECHAT, device=device, ip=ip, user_agent=user_agent
         )
     return LoginResult(user=user, tokens=tokens, is_new_user=created)
+
+
+# --- WeChat avatars -------------------------------------------------------------------------------------------
+# The avatarUrl a client sends (or WeChat's headimgurl) is never shown: it could point anywhere, and would be shown to
+# everyone as given. After the login commits, a job on the default queue copies it into our storage, re-encoded like
+# an uploaded avatar (tunee.fetch: public addresses, image bytes only; Pillow with a pixel bound); the profile shows
+# that copy, and no WeChat avatar until then. The login never waits for it nor fails because of it.
+
+WECHAT_AVATAR_TIMEOUT = 10.0
+
+
+def _wechat_avatar_copy_later(*, user: User, url: str) -> None:
+    if not url:
+        return
+    from .tasks import copy_wechat_avatar
+
+    user_id = str(user.pk)
+    # robust: a broker that is down is logged, and the login that committed still answers
+    transaction.on_commit(lambda: copy_wechat_avatar.apply_async(args=[user_id, url], queue="default"), robust=True)
+
+
+def wechat_avatar_copy(*, user_id, url: str) -> bool:
+    """Copy the WeChat avatar at `url` into our storage for this user; True when a copy was stored.
+
+    Does nothing when the user's source URL is no longer `url` (a later login brought another one and copies that).
+    A URL that is refused (private address, not an image, too large, 4xx) or bytes Pillow will not decode are logged
+    and dropped; transient trouble (FetchUnavailable) propagates for the job to retry.
+    """
+    user = User.objects.filter(pk=user_id, wechat_avatar_url=url).first()
+    if user is None or not url:
+        return False
+    try:
+        fetched = fetching.fetch(
+            url, max_bytes=settings.AVATAR_MAX_BYTES, timeout=WECHAT_AVATAR_TIMEOUT, allowed=fetching.IMAGE
+        )
+        image = avatar_reencode(ContentFile(fetched.data))
+    except fetching.FetchRefused as exc:
+        logger.info("WeChat avatar of %s not copied: %s", user_id, exc)
+        return False
+    except ApiError:
+        logger.info("WeChat avatar of %s not copied: not a decodable image", user_id)
+        return False
+    old = user.wechat_avatar.name if user.wechat_avatar else ""
+    name = default_storage.save(f"avatars/{user.pk}/{image.name}", image)
+    if not User.objects.filter(pk=user.pk, wechat_avatar_url=url).update(wechat_avatar=name):
+        default_storage.delete(name)  # the URL changed meanwhile
+        return False
+    if old and old != name:
+        default_storage.delete(old)
+    return True
 
 
 def _password_errors(password: str, user: User) -> None:

@@ -1,7 +1,10 @@
-"""Notification jobs of accounts, on the `notifications` queue. Thin: they call a service, which makes them
-idempotent (an SMS row is claimed before sending; a mail is re-sent at most once per job delivery)."""
+"""Jobs of accounts. Notifications (SMS, mails) go to the `notifications` queue; copying a WeChat avatar to the
+`default` one. Thin: they call a service, which makes them idempotent (an SMS row is claimed before sending; a mail
+is re-sent at most once per job delivery; an avatar copy only lands while its source URL is still the user's)."""
 
 from celery import shared_task
+
+from tunee.fetch import FetchUnavailable
 
 from .providers import ProviderUnavailable
 
@@ -38,3 +41,17 @@ def send_password_reset_email(user_id: str) -> bool:
     from .services import password_reset_send
 
     return password_reset_send(user_id=user_id)
+
+
+@shared_task(
+    name="accounts.copy_wechat_avatar",
+    autoretry_for=(FetchUnavailable,),
+    retry_backoff=5,
+    retry_jitter=True,
+    max_retries=3,
+)
+def copy_wechat_avatar(user_id: str, url: str) -> bool:
+    """Copy a WeChat avatar into our storage (enqueued on the `default` queue after a WeChat login commits)."""
+    from .services import wechat_avatar_copy
+
+    return wechat_avatar_copy(user_id=user_id, url=url)

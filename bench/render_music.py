@@ -11,10 +11,11 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# The project's root, not this folder, is on the import path (bench/http.py would shadow the standard `http`).
+sys.path[0:1] = [str(Path(__file__).resolve().parent.parent)]
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tunee.settings")
 
-import django
+import django  # noqa: E402  (after the path and settings above)
 
 django.setup()
 

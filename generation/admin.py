@@ -3,9 +3,11 @@ one for free, or fail and refund a stuck one (both actions need `change_generati
 points the generation cost, not money). Favorites are read-only."""
 
 from django.contrib import admin, messages
+from django.utils.html import format_html
 
 from tunee.admin import ReadOnlyAdmin
 from tunee.api.i18n import T
+from tunee.storage import signed_url
 
 from . import services
 from .models import Favorite, Generation
@@ -55,7 +57,7 @@ class GenerationAdmin(admin.ModelAdmin):
         "result_title",
         "result_duration",
         "audio",
-        "audio_hq",
+        "audio_hq_link",
         "cover",
         "lyrics",
         "created_at",
@@ -85,7 +87,7 @@ class GenerationAdmin(admin.ModelAdmin):
                     "result_title",
                     "result_duration",
                     "audio",
-                    "audio_hq",
+                    "audio_hq_link",
                     "cover",
                     "lyrics",
                     "error_message",
@@ -112,6 +114,12 @@ class GenerationAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # generations are created (and charged) through the API only
+
+    @admin.display(description="audio hq")
+    def audio_hq_link(self, obj: Generation):
+        """The members' file sits under private/: a signed link that expires (MEDIA_SIGNED_URL_TTL)."""
+        url = signed_url(obj.audio_hq)
+        return format_html('<a href="{}">{}</a>', url, obj.audio_hq.name.rsplit("/", 1)[-1]) if url else "-"
 
     @admin.display(description="run time")
     def run_time(self, obj: Generation) -> str:

@@ -12,16 +12,24 @@ from django.db.models import Q
 from django.utils import timezone
 
 from tunee.api.i18n import is_english
+from tunee.storage import PRIVATE_PREFIX, file_token
 
 MIN_DURATION = 10
 MAX_DURATION = 240
 DEFAULT_DURATION = 30
+TAG_MAX = 20  # tags of a generation (and of a work), each at most TAG_LENGTH characters
+TAG_LENGTH = 30
 
 
-def _path(instance, filename: str, kind: str) -> str:
+def _path(instance, filename: str, kind: str, *, private: bool = False) -> str:
+    """`generations/<id>/<kind>-<token>.<ext>`: each file has its own random 128-bit token, so a generation's id or
+    one of its URLs reveals no other file. Members' high-quality audio lives under `private/`, which is served only
+    through expiring signed URLs (tunee/storage.py). The extension is the one of the name given (the pipeline
+    names files by their detected type)."""
     dot = filename.rfind(".")
     suffix = filename[dot:].lower() if dot != -1 else ""
-    return f"generations/{instance.pk}/{kind}{suffix}"
+    prefix = PRIVATE_PREFIX if private else ""
+    return f"{prefix}generations/{instance.pk}/{kind}-{file_token()}{suffix}"
 
 
 def upload_audio(instance, filename):
@@ -29,7 +37,7 @@ def upload_audio(instance, filename):
 
 
 def upload_audio_hq(instance, filename):
-    return _path(instance, filename, "audio-hq")
+    return _path(instance, filename, "audio-hq", private=True)
 
 
 def upload_cover(instance, filename):

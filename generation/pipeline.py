@@ -10,8 +10,10 @@ States: `pending` → `processing` → `completed` | `failed`. Each job (`tasks.
    `next_check_at` is a stale duplicate (a newer one is scheduled) and does nothing either, so there is never more
    than one chain of polls per generation, however many callbacks or redeliveries arrive.
 2. does the next thing: fail it if it is past GENERATION_TIMEOUT; describe the photo when there is one and no
-   stored analysis; submit to the music provider (keeping the provider's name, task id and raw answer) unless a task
-   is already running there; otherwise poll that task.
+   stored analysis (`_describe`: the only place a photo is described and the blanks filled from it, falling back
+   to the offline reading of the pixels when the vision provider gives up); submit to the music provider
+   (keeping the provider's name, task id and raw answer) unless a task is already running there; otherwise poll
+   that task.
 3. then either completes it (the files are copied into our storage, then `processing → completed` by a
    conditional UPDATE; a job that loses that race deletes what it wrote), schedules the next poll by enqueueing
    itself with a countdown (never sleeping in a worker), retries a transient provider error with exponential
@@ -33,13 +35,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from tunee import fetch as fetching
 from tunee.api.i18n import T
+from tunee.storage import typed_content
 
 from . import services
 from .models import Generation
@@ -56,6 +59,7 @@ from .providers.base import (
     get_music_provider,
     get_vision_provider,
 )
+from .providers.local_vision import LocalVisionProvider
 
 logger = logging.getLogger(__name__)
 
@@ -185,14 +189,38 @@ def _save(generation: Generation, **fields) -> None:
 
 
 def _describe(generation: Generation) -> None:
-    """Ask the vision provider about the photo; keep its analysis and fill the blank title/style/mood/tags."""
+    """Describe the photo, keep the analysis and fill the blank title/style/mood/tags from it — the one place a
+    photo is described, for works and any other generation with a photo.
+
+    The configured vision provider is asked first. A transient error of its is raised for the pipeline's retry
+    (backoff, GENERATION_MAX_RETRIES, the same budget as the music provider's); once it gives up for good (a
+    permanent error, or the last retry failing) the offline reading of the pixels stands in, so that the song is
+    still made. Only a photo that even the offline provider cannot read fails the generation.
+    """
     if not default_storage.exists(generation.image):
         raise ProviderRejected(PHOTO_UNREADABLE, detail=f"no file {generation.image!r} in storage")
     with default_storage.open(generation.image, "rb") as photo:
         data = photo.read()
     content_type = mimetypes.guess_type(generation.image)[0] or ""
-    analysis = get_vision_provider().describe(data, content_type)
-    changed = services.fill_from_analysis(generation, analysis.to_dict())
+    provider = get_vision_provider()
+    source = provider.name
+    error: ProviderError | None = None
+    try:
+        analysis = provider.describe(data, content_type)
+    except ProviderError as exc:
+        error = exc
+    except Exception as exc:  # a bug in a client: treated like a hiccup upstream
+        logger.exception("generation %s: vision %s failed unexpectedly", generation.pk, source)
+        error = ProviderUnavailable(detail=f"{type(exc).__name__}: {exc}")
+    if error is not None:
+        if (
+            error.retryable and generation.retries < settings.GENERATION_MAX_RETRIES
+        ) or source == LocalVisionProvider.name:
+            raise error  # the pipeline retries it; or the offline reading itself failed: nothing can stand in
+        logger.warning("generation %s: vision %s gave up (%r), reading the pixels", generation.pk, source, error)
+        analysis = LocalVisionProvider().describe(data, content_type)  # ProviderRejected: not an image after all
+        source = LocalVisionProvider.name
+    changed = services.fill_from_analysis(generation, {**analysis.to_dict(), "provider": source})
     _save(generation, **{name: getattr(generation, name) for name in changed})
 
 
@@ -273,24 +301,34 @@ def _complete(job: _Job, result: MusicResult) -> str:
     generation = job.generation
     track = result.track
     limits = {"max_bytes": settings.GENERATION_ASSET_MAX_BYTES, "timeout": settings.GENERATION_ASSET_TIMEOUT}
-    audio = fetch_asset(track.audio, **limits)
-    if not audio:
+    if not track.audio.is_remote and not track.audio.data:
         raise EMPTY_AUDIO
-    audio_hq = fetch_asset(track.audio_hq, **limits) if track.audio_hq else None
-    cover = fetch_asset(track.cover, **limits) if track.cover else None
+    audio = fetch_asset(track.audio, allowed=fetching.AUDIO, **limits)
+    audio_hq = fetch_asset(track.audio_hq, allowed=fetching.AUDIO, **limits) if track.audio_hq else None
+    cover = None
+    if track.cover:
+        try:
+            cover = fetch_asset(track.cover, allowed=fetching.IMAGE, **limits)
+        except ProviderRejected as refused:  # a cover that is not an image, or not ours to fetch: a song without one
+            logger.warning("generation %s: cover dropped: %r", generation.pk, refused)
 
     stored: list[str] = []
+
+    def store(file, kind: str, data: bytes) -> None:
+        # Named and typed by the bytes (fetch_asset checked they are an allowed type), never by the provider's URL;
+        # upload_to gives each file its own random token (generation/models.py).
+        media = fetching.sniff(data)
+        file.save(f"{kind}.{media.extension}", typed_content(data, media.content_type), save=False)
+        stored.append(file.name)
+
     try:
-        generation.audio.save(f"audio.{track.audio.extension or 'mp3'}", ContentFile(audio), save=False)
-        stored.append(generation.audio.name)
+        store(generation.audio, "audio", audio)
         if audio_hq:
-            generation.audio_hq.save(f"audio.{track.audio_hq.extension or 'mp3'}", ContentFile(audio_hq), save=False)
-            stored.append(generation.audio_hq.name)
+            store(generation.audio_hq, "audio", audio_hq)
         else:  # the provider makes one quality only: the high-quality download is the same file
             generation.audio_hq.name = generation.audio.name
         if cover:
-            generation.cover.save(f"cover.{track.cover.extension or 'jpg'}", ContentFile(cover), save=False)
-            stored.append(generation.cover.name)
+            store(generation.cover, "cover", cover)
     except Exception:
         _delete(stored)
         raise

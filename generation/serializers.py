@@ -3,12 +3,10 @@ import json
 from rest_framework import serializers
 
 from tunee.api.i18n import T
-from tunee.storage import public_url
+from tunee.storage import public_url, signed_url
 
-from .models import DEFAULT_DURATION, MAX_DURATION, MIN_DURATION, Generation
+from .models import DEFAULT_DURATION, MAX_DURATION, MIN_DURATION, TAG_LENGTH, TAG_MAX, Generation
 
-TAG_MAX = 20
-TAG_LENGTH = 30
 NOT_A_LIST = T("必须是字符串列表或逗号分隔的字符串", "Must be a list of strings or a comma-separated string")
 OPTIONS_MAX = 2000  # characters of the options as JSON
 OPTIONS_TOO_LARGE = T(
@@ -97,7 +95,10 @@ class ParamsSerializer(serializers.Serializer):
 
 class ResultSerializer(serializers.Serializer):
     audio_url = serializers.CharField()
-    hq_audio_url = serializers.CharField(allow_null=True, help_text="members only; null for free users")
+    hq_audio_url = serializers.CharField(
+        allow_null=True,
+        help_text="members only (null for free users); a signed URL that expires (MEDIA_SIGNED_URL_TTL)",
+    )
     cover_url = serializers.CharField(allow_null=True)
     title = serializers.CharField()
     duration = serializers.FloatField(allow_null=True)
@@ -123,7 +124,8 @@ def result_of(generation: Generation, *, show_hq: bool) -> dict | None:
         return None
     return {
         "audio_url": public_url(generation.audio),
-        "hq_audio_url": public_url(generation.audio_hq) if show_hq else None,
+        # members only, and through a URL that expires (MEDIA_SIGNED_URL_TTL): its file is not public
+        "hq_audio_url": signed_url(generation.audio_hq) if show_hq else None,
         "cover_url": public_url(generation.cover),
         "title": generation.result_title,
         "duration": generation.result_duration,

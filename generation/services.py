@@ -9,6 +9,7 @@ most once, whatever the number of failures (a staff retry of a failed generation
 
 import logging
 import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -24,8 +25,7 @@ from membership.selectors import is_member
 from membership.services import quota_consume, quota_refund
 from tunee.api.i18n import T
 
-from .models import DEFAULT_DURATION, Favorite, Generation
-from .providers.base import ImageAnalysis
+from .models import DEFAULT_DURATION, TAG_LENGTH, TAG_MAX, Favorite, Generation
 
 logger = logging.getLogger(__name__)
 
@@ -58,9 +58,9 @@ def generation_create(
     """Charge one generation (quota or points, else 40004) and create the row, in one transaction; the pipeline
     is enqueued only once that transaction commits — members on `generation_priority`, others on `generation`.
 
-    `image` is the storage name of a photo to describe and compose from (a work's photo). With `enqueue=False`
-    the row stays pending and nothing runs until `generation_start` (the caller describes the photo first); the
-    timeout still counts from now, so a generation never started fails and is refunded by the sweeper.
+    `image` is the storage name of a photo to describe and compose from (a work's photo): the pipeline describes
+    it and fills the blanks. With `enqueue=False` the row stays pending and nothing runs until `generation_start`;
+    the timeout still counts from now, so a generation never started fails and is refunded by the sweeper.
     """
     generation_id = uuid.uuid4()
     now = timezone.now()
@@ -97,7 +97,8 @@ def _enqueue_on_commit(generation: Generation) -> None:
 
 def fill_from_analysis(generation: Generation, analysis: dict) -> list[str]:
     """Keep `analysis` on the row and fill the blank title/style/mood/tags from it (what the user typed wins).
-    Changes the instance only; returns the names of the fields it changed."""
+    Changes the instance only; returns the names of the fields it changed. The pipeline's `_describe` is its one
+    caller: a work copies what this filled from its generation (works.services.work_fill)."""
     generation.image_analysis = analysis
     changed = ["image_analysis"]
     for name in ("title", "style", "mood"):
@@ -108,31 +109,36 @@ def fill_from_analysis(generation: Generation, analysis: dict) -> list[str]:
             changed.append(name)
     tags = analysis.get("tags")
     if not generation.tags and isinstance(tags, list | tuple):
-        generation.tags = [str(tag).strip()[:30] for tag in tags if str(tag).strip()][:20]
+        generation.tags = clean_tags(str(tag) for tag in tags)
         changed.append("tags")
     return changed
 
 
+def clean_tags(tags: Iterable[str] | None, *, normalize: Callable[[str], str] = str.strip) -> list[str]:
+    """Tags within the API's limits (TAG_MAX of at most TAG_LENGTH characters): each `normalize`d and cut, without
+    blanks or repeats, in the order given."""
+    out: list[str] = []
+    for raw in tags or ():
+        name = normalize(raw)[:TAG_LENGTH]
+        if name and name not in out:
+            out.append(name)
+    return out[:TAG_MAX]
+
+
 @transaction.atomic
-def generation_start(*, generation: Generation, image_analysis: dict | ImageAnalysis | None = None) -> None:
-    """Start a generation created with `enqueue=False`: keep the photo's analysis when given (the pipeline then
-    does not describe the photo again) and enqueue the pipeline once the transaction commits.
+def generation_start(*, generation: Generation) -> None:
+    """Start a generation created with `enqueue=False` (a work's, once its job has run): enqueue the pipeline once
+    the transaction commits. The pipeline then describes the photo and fills the blanks (`pipeline._describe`).
 
     Does nothing to a generation that is no longer pending (started already, failed, …), so calling it twice is
     harmless. `generation` is updated in place.
     """
     row = Generation.objects.select_for_update().get(pk=generation.pk)
-    if row.status != Generation.Status.PENDING:
+    if row.status != Generation.Status.PENDING or row.next_check_at is not None:
         return
-    fields = ["next_check_at", "updated_at"]
-    if image_analysis is not None:
-        if isinstance(image_analysis, ImageAnalysis):
-            image_analysis = image_analysis.to_dict()
-        fields += fill_from_analysis(row, dict(image_analysis))
     row.next_check_at = timezone.now()
-    row.save(update_fields=fields)
-    for name in fields:
-        setattr(generation, name, getattr(row, name))
+    row.save(update_fields=["next_check_at", "updated_at"])
+    generation.next_check_at = row.next_check_at
     _enqueue_on_commit(row)
 
 

@@ -7,8 +7,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
+
+from tunee.api.errors import ApiError, Code
 
 from .models import DailyUsage, Membership, Plan, PointPackage, PointsAccount, PointsEntry
 
@@ -136,6 +139,18 @@ def quota_status(*, user) -> QuotaStatus:
         membership=state,
         points=points_balance(user=user),
     )
+
+
+def quota_ensure_payable(*, user) -> None:
+    """Answer 40004 now, with the details of the real charge (`services.quota_consume`), when `user` could not pay
+    one generation: no unit of today's quota left and fewer than GENERATION_POINTS_COST points (or paying with
+    points turned off). Read-only, for refusing costly requests (a photo upload) before their work is done; the
+    charge itself still decides, in its transaction, however many requests race."""
+    status = quota_status(user=user)
+    cost = settings.GENERATION_POINTS_COST
+    if status.remaining > 0 or (cost > 0 and status.points >= cost):
+        return
+    raise ApiError(Code.QUOTA_EXHAUSTED, details={"remaining_today": 0, "points": status.points, "points_cost": cost})
 
 
 def membership_dict(state: MembershipState) -> dict:

@@ -1,10 +1,9 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
-from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from tunee import health
+from tunee import health, media
 from tunee.api.views import api_not_found
 
 handler400 = "tunee.api.views.handler400"
@@ -24,7 +23,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
-    path("", include("django_prometheus.urls")),  # /metrics
+    path("metrics", health.metrics, name="prometheus-django-metrics"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
@@ -36,10 +35,8 @@ urlpatterns = [
 ]
 
 
-def serve_media(request, path):
-    """Local media in development; MEDIA_ROOT is read per request (tests point it at a temporary folder)."""
-    return serve(request, path, document_root=settings.MEDIA_ROOT)
-
-
+# Stored files (tunee/media.py): signed, expiring links on every storage but S3 (which presigns its own); the
+# plain /media/ view for the local storage, never for private/ names, never as HTML or SVG.
+urlpatterns.insert(0, path("media-signed/<str:token>", media.serve_signed, name="media-signed"))
 if settings.SERVE_MEDIA:
-    urlpatterns.insert(0, re_path(r"^media/(?P<path>.*)$", serve_media))
+    urlpatterns.insert(0, re_path(r"^media/(?P<path>.*)$", media.serve_media))

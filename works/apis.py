@@ -2,9 +2,10 @@ from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
-from rest_framework.throttling import BaseThrottle
+from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
+from tunee.api.client import client_ip
 from tunee.api.envelope import ok
 from tunee.api.errors import ApiError, Code
 from tunee.api.handlers import to_api_error
@@ -27,6 +28,16 @@ BAD_TAG = T("标签不能包含空字符", "A tag cannot contain NUL characters"
 MULTIPART_SLACK = 1024 * 1024  # room for the other form fields and the multipart framing
 
 
+class UploadThrottle(UserRateThrottle):
+    """Photo uploads per user (scope `uploads`, THROTTLE_UPLOAD_RATE, read on each request): decoding a photo costs
+    far more than any other request, so uploads get their own, much lower rate on top of the general one."""
+
+    scope = "uploads"
+
+    def get_rate(self):
+        return settings.THROTTLE_UPLOAD_RATE
+
+
 def _serialize(works) -> list:
     return WorkSerializer(works, many=True).data
 
@@ -35,13 +46,6 @@ def _with_liked(items: list, user) -> list:
     """Fill `liked` into cached (requester-independent) items."""
     liked = selectors.liked_ids(user=user, work_ids=[item["id"] for item in items])
     return [{**item, "liked": str(item["id"]) in liked} for item in items]
-
-
-def _client_address(request) -> str:
-    """Who a play is counted against: DRF's client identity, which believes X-Forwarded-For only through the
-    `NUM_PROXIES` proxies of ours (0 by default: the connection's own address), so that a client cannot count a
-    play again and again by sending a made-up header."""
-    return BaseThrottle().get_ident(request) or "unknown"
 
 
 def _valid(serializer, code: Code) -> dict:
@@ -56,6 +60,12 @@ def _valid(serializer, code: Code) -> dict:
 class WorkListCreateApi(APIView):
     def get_permissions(self):
         return [AllowAny()] if self.request.method == "GET" else [IsAuthenticated()]
+
+    def get_throttles(self):
+        throttles = super().get_throttles()
+        if self.request.method == "POST":
+            throttles.append(UploadThrottle())
+        return throttles
 
     @extend_schema(
         parameters=[
@@ -187,5 +197,5 @@ class WorkPlayApi(APIView):
     )
     def post(self, request, work_id):
         work = selectors.work_get_visible(user=request.user, work_id=work_id)
-        plays = services.work_play(work=work, client=_client_address(request))
+        plays = services.work_play(work=work, client=client_ip(request) or "unknown")
         return ok({"plays": plays})

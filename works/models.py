@@ -11,17 +11,23 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from tunee.storage import file_token
 
-def upload_photo(instance, filename: str) -> str:
+
+def _path(instance, filename: str, kind: str) -> str:
+    """`works/<id>/<kind>-<token>.<ext>`: a random 128-bit token per file, so that the photo of a private or hidden
+    work cannot be fetched by guessing its name from the work's id."""
     dot = filename.rfind(".")
     suffix = filename[dot:].lower() if dot != -1 else ".jpg"
-    return f"works/{instance.pk}/photo{suffix}"
+    return f"works/{instance.pk}/{kind}-{file_token()}{suffix}"
+
+
+def upload_photo(instance, filename: str) -> str:
+    return _path(instance, filename, "photo")
 
 
 def upload_thumbnail(instance, filename: str) -> str:
-    dot = filename.rfind(".")
-    suffix = filename[dot:].lower() if dot != -1 else ".jpg"
-    return f"works/{instance.pk}/thumb{suffix}"
+    return _path(instance, filename, "thumb")
 
 
 class Tag(models.Model):

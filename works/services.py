@@ -1,9 +1,11 @@
-"""Writes of works: creation from a photo, processing (thumbnail, description, starting the song), edits, deletion,
-likes, plays and moderation.
+"""Writes of works: creation from a photo, processing (thumbnail, starting the song, showing what the song's
+pipeline read in the photo), edits, deletion, likes, plays and moderation.
 
-A work wraps a generation: creating a work charges one generation like any other route (40004 when none is left),
-in the same transaction as the work row. The song only starts once `work_process` has described the photo, so
-that the music follows what the photo shows and the creator's blanks are filled first.
+A work wraps a generation: creating a work charges one generation like any other route (40004 when none is left:
+checked before the photo is even decoded, and charged for real in the transaction that creates the work). The
+generation pipeline is the one place that describes the photo and fills the blanks (`generation.pipeline.
+_describe`, with its retries and the offline fallback); the work's job makes the thumbnail, starts the song, and
+copies what the pipeline filled in into the blanks the creator left (`work_fill`).
 """
 
 import hashlib
@@ -20,10 +22,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from generation.models import Generation
-from generation.providers import ProviderError
-from generation.providers.base import ImageAnalysis, get_vision_provider
-from generation.providers.local_vision import LocalVisionProvider
-from generation.services import generation_create, generation_fail, generation_start
+from generation.services import clean_tags, generation_create, generation_fail, generation_start
+from membership.selectors import quota_ensure_payable
 from tunee.api.errors import ApiError, Code
 from tunee.api.i18n import T
 
@@ -34,21 +34,14 @@ from .selectors import normalize_tag
 
 logger = logging.getLogger(__name__)
 
-TAG_MAX = 20
-TAG_LENGTH = 30
 DELETE_FAILED = T("作品文件删除失败，请稍后重试", "The work's files could not be deleted, please try again later")
 DELETED_BEFORE_START = T("作品已删除", "The work was deleted")
 NOT_STARTED = T("照片处理失败，请重新上传", "The photo could not be processed, please upload it again")
 
 
 def _clean_tags(tags: Iterable[str] | None) -> list[str]:
-    """Normalized, without blanks or repeats, in the order given, at most TAG_MAX of them."""
-    out: list[str] = []
-    for raw in tags or []:
-        name = normalize_tag(raw)[:TAG_LENGTH]
-        if name and name not in out:
-            out.append(name)
-    return out[:TAG_MAX]
+    """Normalized (selectors.normalize_tag), within the generation's tag limits, without blanks or repeats."""
+    return clean_tags(tags, normalize=normalize_tag)
 
 
 def _tags_set(*, work: Work, names: list[str]) -> None:
@@ -71,13 +64,16 @@ def work_create(
     style: str = "",
     tags: list[str] | None = None,
 ) -> Work:
-    """A work from an uploaded photo: the photo is checked and cleaned (30001 when refused, nothing charged), stored,
-    and then the work and its generation are created in one transaction (40004 when the quota and points are used
-    up: nothing is created and the stored photo is removed again). `work_process` is enqueued on commit.
+    """A work from an uploaded photo: 40004 at once when the user could not pay for it (before a single pixel is
+    decoded: refusing costs nothing); the photo is checked and cleaned (30001 when refused, nothing charged),
+    stored, and then the work and its generation are created in one transaction, where the charge decides (40004
+    when a concurrent request used the last unit: nothing is created and the stored photo is removed again).
+    `work_process` is enqueued on commit.
 
     Not wrapped in one `@transaction.atomic` on purpose: decoding and storing the photo happen before the
     transaction, so that no database transaction stays open during file work.
     """
+    quota_ensure_payable(user=user)
     try:
         photo = photo_prepare(image)
     except PhotoRefused as refused:
@@ -123,99 +119,91 @@ def _enqueue_process(work_id) -> None:
     work_process.apply_async(args=[str(work_id)], queue=QUEUE)
 
 
-def _read_photo(work: Work) -> bytes | None:
-    try:
-        with default_storage.open(work.image.name, "rb") as handle:
-            return handle.read()
-    except OSError:
-        logger.warning("work %s: photo %s cannot be read", work.pk, work.image.name, exc_info=True)
-        return None
-
-
-def _thumbnail_ensure(work: Work, photo: bytes) -> None:
+def _thumbnail_ensure(work: Work) -> None:
+    """Best effort: a work without a thumbnail shows its photo instead (WorkSerializer.thumbnail_url), so nothing
+    that goes wrong here may hold up the song."""
     if work.thumbnail:
         return
     try:
-        content = thumbnail_make(photo)
-    except OSError:
-        logger.warning("work %s: no thumbnail could be made", work.pk, exc_info=True)
+        with default_storage.open(work.image.name, "rb") as handle:
+            content = thumbnail_make(handle.read())
+        name = default_storage.save(upload_thumbnail(work, "thumb.jpg"), ContentFile(content))
+    except Exception:
+        logger.exception("work %s: no thumbnail could be made", work.pk)
         return
-    name = default_storage.save(upload_thumbnail(work, "thumb.jpg"), ContentFile(content))
     if not Work.objects.filter(pk=work.pk, thumbnail="").update(thumbnail=name):
         default_storage.delete(name)  # a concurrent run stored one first, or the work is gone
 
 
-def _describe(work: Work, photo: bytes) -> ImageAnalysis | None:
-    """What the configured vision provider sees in the photo. Raises ProviderError (retryable or not); any other
-    failure of the provider is logged and answers None (the offline reading stands in)."""
-    try:
-        return get_vision_provider().describe(photo, "image/jpeg")
-    except ProviderError:
-        raise
-    except Exception:
-        logger.exception("work %s: the vision provider failed unexpectedly", work.pk)
-        return None
+def work_process(*, work_id) -> bool:
+    """The work's job; idempotent. Makes the thumbnail and starts the song (the pipeline describes the photo and
+    fills the generation's blanks), then copies what it filled into the work (`work_fill`).
 
-
-def _fallback_analysis(work: Work, photo: bytes | None) -> ImageAnalysis:
-    """When the configured vision provider gave up: the offline provider's reading of the pixels (it needs no
-    network), or at worst an empty analysis. Either way the pipeline then composes at once instead of asking the
-    failing provider again, so the song is still made."""
-    if photo is not None:
-        try:
-            return LocalVisionProvider().describe(photo, "image/jpeg")
-        except Exception:
-            logger.warning("work %s: the offline vision provider failed too", work.pk, exc_info=True)
-    return ImageAnalysis(description="", mood="", style="")
-
-
-def work_process(*, work_id, describe: bool = True) -> None:
-    """The work's "files" job and the start of its song; idempotent.
-
-    Makes the thumbnail, asks the vision provider about the photo once (with `describe=False`, after the task
-    gave up on a failing provider, the offline reading of the pixels stands in), fills what the creator left blank
-    (title, description, style, tags) and starts the generation with that description. A second run after the
-    first finished does nothing; a work deleted meanwhile is skipped (its deletion failed and refunded the
-    generation). ProviderError from the vision provider propagates for the task to retry.
+    True when nothing is left to do; False while the pipeline has not described the photo yet (the task looks
+    again later). A work deleted meanwhile is skipped (its deletion failed and refunded an unstarted generation).
     """
     work = Work.objects.select_related("generation").filter(pk=work_id).first()
-    if work is None or work.processed_at is not None:
-        return
-    photo = _read_photo(work)
-    if photo is not None:
-        _thumbnail_ensure(work, photo)
-    analysis = _describe(work, photo) if describe and photo is not None else None
-    if analysis is None:
-        analysis = _fallback_analysis(work, photo)
-    _work_start(work_id=work.pk, analysis=analysis)
+    if work is None:
+        return True
+    if work.processed_at is None:
+        _thumbnail_ensure(work)
+        _work_start(work_id=work.pk)
+    return work_fill(work_id=work.pk)
 
 
 @transaction.atomic
-def _work_start(*, work_id, analysis: ImageAnalysis) -> None:
+def _work_start(*, work_id) -> None:
     work = Work.objects.select_for_update().select_related("generation").filter(pk=work_id).first()
     if work is None or work.processed_at is not None:
         return
-    changed = ["processed_at", "updated_at"]
-    if analysis:
-        for field, value, limit in (
-            ("title", analysis.title, 100),
-            ("description", analysis.description, 1000),
-            ("style", analysis.style, 100),
-        ):
-            if not getattr(work, field) and value:
-                setattr(work, field, str(value).strip()[:limit])
-                changed.append(field)
-        if not work.work_tags.exists():
-            _tags_set(work=work, names=_clean_tags(analysis.tags))
     work.processed_at = timezone.now()
-    work.save(update_fields=changed)
-    generation_start(generation=work.generation, image_analysis=analysis.to_dict())
+    work.save(update_fields=["processed_at", "updated_at"])
+    generation_start(generation=work.generation)
     caching.invalidate(work.pk)
 
 
+FINISHED = (Generation.Status.COMPLETED, Generation.Status.FAILED)
+
+
+@transaction.atomic
+def work_fill(*, work_id) -> bool:
+    """Show in the blanks the creator left (title, description, style, tags) what the pipeline filled in from the
+    photo: the generation's title, style and tags, the analysis's description. What the creator typed stays.
+
+    True when done: copied, or the work is gone, or its song finished without an analysis. False while the
+    pipeline has not described the photo yet.
+    """
+    work = Work.objects.select_for_update().filter(pk=work_id).first()
+    if work is None:
+        return True
+    generation = (
+        Generation.objects.filter(pk=work.generation_id).values("status", "title", "style", "tags", "image_analysis")
+    ).get()
+    analysis = generation["image_analysis"]
+    if not isinstance(analysis, dict):
+        return generation["status"] in FINISHED
+    changed = []
+    for field, value in (
+        ("title", generation["title"]),
+        ("description", analysis.get("description")),
+        ("style", generation["style"]),
+    ):
+        if not getattr(work, field) and isinstance(value, str) and value.strip():
+            setattr(work, field, value.strip()[: Work._meta.get_field(field).max_length])
+            changed.append(field)
+    if changed:
+        work.save(update_fields=[*changed, "updated_at"])
+    if not work.work_tags.exists():
+        names = _clean_tags(generation["tags"] if isinstance(generation["tags"], list) else [])
+        if names:
+            _tags_set(work=work, names=names)
+    caching.invalidate(work.pk)
+    return True
+
+
 def work_abandon(*, work_id) -> None:
-    """Processing broke for good (not a provider error: a bug, storage down): fail the generation and refund it,
-    so that nobody waits for a song that will never start."""
+    """The work's job broke before the song started (a bug, the database down): fail the generation and refund
+    it, so that nobody waits for a song that will never start. Nothing happens to a song already started."""
     work = Work.objects.select_related("generation").filter(pk=work_id).first()
     if work is None or work.processed_at is not None:
         return

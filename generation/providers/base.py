@@ -8,18 +8,16 @@ through Celery and be kept on a row. See `generation/providers/__init__.py` for 
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from functools import lru_cache
 from typing import Any, Protocol, runtime_checkable
-from urllib.parse import urlsplit
 
-import requests
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from tunee import fetch as fetching
 from tunee.api.i18n import T
 
 logger = logging.getLogger(__name__)
@@ -203,7 +201,8 @@ class Asset:
     """A file a provider produced: either bytes in memory (`data`) or a URL on the provider's side (`url`).
 
     Either way the pipeline copies it into our own storage (`fetch_asset` gives the bytes); a provider's URL is
-    never shown to users (they expire, see PROVIDER_FACTS.md).
+    never shown to users (they expire, see PROVIDER_FACTS.md). `content_type` and `extension` are what the provider
+    claims: stored files are named and typed by their bytes (`tunee.fetch.sniff`), never by these.
     """
 
     content_type: str
@@ -337,47 +336,41 @@ class MusicProvider(Protocol):
 
 ASSET_GONE = T("生成的文件已失效，请重新生成", "The generated file is no longer available, please generate again")
 ASSET_TOO_LARGE = T("生成的文件过大", "The generated file is too large")
+ASSET_WRONG_TYPE = T("生成的文件格式不受支持", "The generated file is not in a supported format")
 
 
-def fetch_asset(asset: Asset, *, max_bytes: int, timeout: float) -> bytes:
-    """The bytes of an asset: in memory already, or downloaded from the provider's URL.
+def fetch_asset(
+    asset: Asset, *, max_bytes: int, timeout: float, allowed: Iterable[fetching.MediaType] = fetching.ALL
+) -> bytes:
+    """The bytes of an asset: in memory already, or downloaded from the provider's URL through `tunee.fetch`
+    (public addresses only unless ASSET_FETCH_PRIVATE_ALLOWLIST names them, redirects checked hop by hop).
 
-    `timeout` bounds the whole download (connecting, each read, and the total), `max_bytes` its size: a file
-    that is larger raises ProviderRejected without reading on. 404/410 (expired) → ProviderRejected;
-    5xx, 429, connection errors → ProviderUnavailable; too slow → ProviderTimeout.
+    Either way the bytes must be one of `allowed` (audio and image types, judged by the bytes: `tunee.fetch.sniff`
+    tells the caller which one, to name the stored file). `timeout` bounds the whole download, `max_bytes` its
+    size: a file that is larger raises ProviderRejected without reading on. 404/410 (expired), other 4xx, a refused
+    address or a wrong type → ProviderRejected; 5xx, 429, connection errors → ProviderUnavailable; too slow →
+    ProviderTimeout.
     """
+    allowed = frozenset(allowed)
     if not asset.is_remote:
         if len(asset.data) > max_bytes:
             raise ProviderRejected(ASSET_TOO_LARGE, detail=f"inline asset of {len(asset.data)} bytes")
+        kind = fetching.sniff(asset.data)
+        if kind is None or kind not in allowed:
+            raise ProviderRejected(ASSET_WRONG_TYPE, detail=f"inline asset is {kind.content_type if kind else '?'}")
         return asset.data
-    url = asset.url
-    if urlsplit(url).scheme not in ("http", "https"):
-        raise ProviderRejected(ASSET_GONE, detail=f"refusing to fetch {url!r}: not http(s)")
-    deadline = time.monotonic() + timeout
     try:
-        with requests.get(url, stream=True, timeout=(min(timeout, 5.0), timeout)) as response:
-            if response.status_code in (404, 410):
-                raise ProviderRejected(ASSET_GONE, detail=f"GET {url}: HTTP {response.status_code}")
-            if response.status_code >= 500 or response.status_code in (408, 429):
-                raise ProviderUnavailable(detail=f"GET {url}: HTTP {response.status_code}")
-            if response.status_code != 200:
-                raise ProviderRejected(ASSET_GONE, detail=f"GET {url}: HTTP {response.status_code}")
-            declared = response.headers.get("Content-Length", "")
-            if declared.isdigit() and int(declared) > max_bytes:
-                raise ProviderRejected(ASSET_TOO_LARGE, detail=f"GET {url}: Content-Length {declared} > {max_bytes}")
-            chunks, size = [], 0
-            for chunk in response.iter_content(chunk_size=64 * 1024):
-                size += len(chunk)
-                if size > max_bytes:
-                    raise ProviderRejected(ASSET_TOO_LARGE, detail=f"GET {url}: more than {max_bytes} bytes")
-                if time.monotonic() > deadline:
-                    raise ProviderTimeout(detail=f"GET {url}: not downloaded within {timeout} s")
-                chunks.append(chunk)
-            return b"".join(chunks)
-    except requests.Timeout as exc:
-        raise ProviderTimeout(detail=f"GET {url}: {exc}") from exc
-    except requests.RequestException as exc:
-        raise ProviderUnavailable(detail=f"GET {url}: {exc}") from exc
+        return fetching.fetch(asset.url, max_bytes=max_bytes, timeout=timeout, allowed=allowed).data
+    except fetching.FetchTimeout as exc:
+        raise ProviderTimeout(detail=exc.detail) from exc
+    except fetching.FetchUnavailable as exc:
+        raise ProviderUnavailable(detail=exc.detail) from exc
+    except fetching.FetchTooLarge as exc:
+        raise ProviderRejected(ASSET_TOO_LARGE, detail=exc.detail) from exc
+    except fetching.FetchWrongType as exc:
+        raise ProviderRejected(ASSET_WRONG_TYPE, detail=exc.detail) from exc
+    except fetching.FetchRefused as exc:
+        raise ProviderRejected(ASSET_GONE, detail=exc.detail) from exc
 
 
 # --- Choosing the providers from settings ----------------------------------------------------------------------

@@ -1,8 +1,10 @@
 """Client of a hosted Suno task gateway (sunoapi.org style; kie.ai mirrors it). See PROVIDER_FACTS.md.
 
 - `submit`: `POST {base}/api/v1/generate` with a Bearer key → `data.taskId`. Custom mode (our title, our style,
-  the prompt sung as lyrics) when the request has a title and a style (or tags); otherwise description mode,
-  where the prompt (≤ 500 characters) describes the song and Suno writes title and lyrics.
+  our lyrics) when the request has a title, a style (or tags) and words to sing (or is instrumental); otherwise
+  description mode, where the prompt (≤ 500 characters) describes the song and Suno writes title and lyrics. A
+  photo song sings the lyrics the vision model wrote from the photo, or is described by the photo's description,
+  style and mood (see `request_body`).
 - `poll`: `GET {base}/api/v1/generate/record-info?taskId=…` → `data.status`: SUCCESS → completed with the
   tracks of `data.response.sunoData` as remote assets; CREATE_TASK_FAILED / GENERATE_AUDIO_FAILED /
   SENSITIVE_WORD_ERROR → failed for good, with the gateway's reason in the user's message; PENDING /
@@ -164,29 +166,39 @@ class SunoProvider:
     # --- building and reading messages ---
 
     def request_body(self, request: MusicRequest) -> dict[str, Any]:
+        """The gateway's generate body for `request`, or ProviderRejected when the gateway would refuse it.
+
+        Custom mode needs a title and a style, and, with vocals, words to sing: the request's lyrics, else the
+        photo's (a vision model may write some), else — for a request without a photo only (Photo Song's music
+        tasks, whose prompt is custom-generate's lyrics) — the prompt. With a photo the prompt is what the song is
+        about (a work's description) and is never sung. Whatever cannot be custom goes in description mode: the
+        prompt, the photo's description, the style and the mood in at most 500 characters, and Suno writes the
+        title and the lyrics.
+        """
         style = ", ".join(dict.fromkeys(s for s in (request.style.strip(), *request.tags) if s))
         title = request.title.strip()
+        image = request.image
+        lyrics = (request.lyrics or (image.lyrics if image else None) or "").strip()
+        sung = lyrics or ("" if image else request.prompt.strip())
         body: dict[str, Any] = {"instrumental": bool(request.instrumental), "model": self.model}
         if request.callback_url:
             body["callBackUrl"] = request.callback_url
-        if title and style:
+        if title and style and (request.instrumental or sung):
             limits = _limits(self.model)
             body.update(customMode=True, title=title[: limits["title"]], style=style[: limits["style"]])
             if request.negative_tags.strip():
                 body["negativeTags"] = request.negative_tags.strip()
             if not request.instrumental:
-                lyrics = (request.lyrics or request.prompt).strip()
-                if not lyrics:
-                    raise ProviderRejected(BAD_REQUEST, detail="custom mode with vocals needs lyrics or a prompt")
-                if len(lyrics) > limits["prompt"]:
-                    raise ProviderRejected(TOO_LONG, detail=f"lyrics of {len(lyrics)} characters")
-                body["prompt"] = lyrics
+                if len(sung) > limits["prompt"]:
+                    raise ProviderRejected(TOO_LONG, detail=f"lyrics of {len(sung)} characters")
+                body["prompt"] = sung
         else:
-            parts = [request.prompt.strip()]
-            if not parts[0] and request.image:
-                parts[0] = request.image.description
-            parts += [word for word in (request.style.strip(), request.mood.strip()) if word and word not in parts[0]]
-            description = ", ".join(p for p in parts if p)
+            parts: list[str] = []
+            for part in (request.prompt, image.description if image else "", request.style, request.mood):
+                part = (part or "").strip()
+                if part and not any(part in seen for seen in parts):
+                    parts.append(part)
+            description = ", ".join(parts)
             if not description:
                 raise ProviderRejected(BAD_REQUEST, detail="nothing to describe the song with")
             body.update(customMode=False, prompt=description[:DESCRIPTION_LIMIT])

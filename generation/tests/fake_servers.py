@@ -27,9 +27,11 @@ def _shared() -> HTTPServer:
 
 
 @pytest.fixture(name="server")
-def server_fixture():
+def server_fixture(settings):
+    """The shared server, emptied, and on ASSET_FETCH_PRIVATE_ALLOWLIST (127.0.0.1 is refused otherwise)."""
     fake = _shared()
     fake.clear()
+    settings.ASSET_FETCH_PRIVATE_ALLOWLIST = [f"127.0.0.1:{fake.port}"]
     yield fake
     fake.clear()
 

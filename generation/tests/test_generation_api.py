@@ -180,7 +180,7 @@ def test_members_get_the_hq_audio_url(api, member):
 
     result = api.get(f"/api/generation/{generation.pk}").json()["data"]["result"]
 
-    assert result["hqAudioUrl"].startswith("http://127.0.0.1:8000/media/generations/")
+    assert result["hqAudioUrl"].startswith("http://127.0.0.1:8000/media-signed/")  # an expiring link
     assert result["hqAudioUrl"] != result["audioUrl"]
 
 

@@ -3,6 +3,7 @@ the sweeper, permanent and transient provider failures (the local providers and 
 callbacks, the works app's services, staff actions. The same with a real worker: test_pipeline_worker.py."""
 
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -20,6 +21,8 @@ from generation.providers.imagestats import NOT_AN_IMAGE
 from membership.models import PointsEntry
 from membership.selectors import quota_status
 from membership.services import points_credit, quota_consume
+
+from .stored import name_of, stored_files
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_pipeline")]
 
@@ -55,8 +58,7 @@ def create(user, capture, **kwargs) -> Generation:
 
 
 def stored_names(generation) -> list[str]:
-    _dirs, files = default_storage.listdir(f"generations/{generation.pk}")
-    return sorted(files)
+    return stored_files(generation.pk)
 
 
 def crash_after_claim(generation) -> None:
@@ -95,8 +97,10 @@ def test_a_generation_completes_with_both_qualities_and_a_cover_in_our_storage(
     assert generation.result_title and generation.result_duration == 10.0
 
     result = auth_api.get(f"/api/generation/{generation.pk}").json()["data"]["result"]
-    assert result["audioUrl"] == f"http://testserver/media/generations/{generation.pk}/audio.mp3"
-    assert result["coverUrl"] == f"http://testserver/media/generations/{generation.pk}/cover.jpg"
+    assert result["audioUrl"] == f"http://testserver/media/{generation.audio.name}"
+    assert result["coverUrl"] == f"http://testserver/media/{generation.cover.name}"
+    assert re.fullmatch(rf"generations/{generation.pk}/audio-[0-9a-f]{{32}}\.mp3", generation.audio.name)
+    assert re.fullmatch(rf"generations/{generation.pk}/cover-[0-9a-f]{{32}}\.jpg", generation.cover.name)
     assert result["hqAudioUrl"] is None  # free user: the HQ file is kept, not shown
 
 
@@ -108,7 +112,8 @@ def test_members_run_on_the_priority_queue_and_see_the_hq_file(member, api, brok
 
     api.force_authenticate(member)
     result = api.get(f"/api/generation/{generation.pk}").json()["data"]["result"]
-    assert result["hqAudioUrl"] == f"http://testserver/media/generations/{generation.pk}/audio-hq.mp3"
+    assert result["hqAudioUrl"].startswith("http://testserver/media-signed/")  # expires; its file is private
+    assert name_of(result["hqAudioUrl"]) == Generation.objects.get(pk=generation.pk).audio_hq.name
     assert result["audioUrl"] != result["hqAudioUrl"]
 
 
@@ -481,27 +486,24 @@ def test_a_photo_is_described_and_fills_what_the_user_left_blank(user, broker, d
 def test_a_generation_created_without_its_job_waits_for_generation_start(
     user, broker, django_capture_on_commit_callbacks
 ):
-    generation = create(
-        user, django_capture_on_commit_callbacks, prompt="", image="works/never-read.jpg", enqueue=False
-    )
+    generation = create(user, django_capture_on_commit_callbacks, prompt="", image=photo(), enqueue=False)
     assert broker == [] and generation.status == "pending" and generation.charge is not None
 
-    analysis = {"description": "海边的日落", "mood": "calm", "style": "lofi", "tags": ["海", "日落"], "title": "落日"}
     with django_capture_on_commit_callbacks(execute=True):
-        services.generation_start(generation=generation, image_analysis=analysis)
+        services.generation_start(generation=generation)
     with django_capture_on_commit_callbacks(execute=True):
         services.generation_start(generation=generation)  # twice: harmless, still one job
 
-    assert (generation.title, generation.style, generation.mood, generation.tags) == (
-        "落日",
-        "lofi",
-        "calm",
-        ["海", "日落"],
-    )
-    assert len(broker) == 2
-    assert drain(broker) == ["completed", "skipped"]  # the stored analysis is used: the photo is never read
+    assert len(broker) == 1
+    assert drain(broker) == ["completed"]  # the pipeline describes the photo and fills the blanks
     generation.refresh_from_db()
-    assert generation.image_analysis == analysis and generation.result_title
+    assert generation.image_analysis["description"] and generation.image_analysis["provider"] == "local"
+    assert (generation.title, generation.style, generation.mood) == (
+        generation.image_analysis["title"],
+        generation.image_analysis["style"],
+        generation.image_analysis["mood"],
+    )
+    assert generation.result_title
 
 
 def test_generation_start_leaves_a_failed_generation_alone(user, broker, django_capture_on_commit_callbacks):
@@ -509,7 +511,7 @@ def test_generation_start_leaves_a_failed_generation_alone(user, broker, django_
     services.generation_fail(generation=generation, message="照片处理失败")
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.generation_start(generation=generation, image_analysis={"title": "x"})
+        services.generation_start(generation=generation)
 
     generation.refresh_from_db()
     assert generation.status == "failed" and generation.title == "" and broker == []
@@ -589,5 +591,9 @@ def test_the_admin_lists_filters_searches_and_shows_a_generation(
         assert response.status_code == 200 and str(generation.pk) in response.content.decode()
     page = client.get(f"/admin/generation/generation/{generation.pk}/change/")
     assert page.status_code == 200 and "Run time" in page.content.decode()
+    generation.refresh_from_db()
+    assert generation.audio_hq.name.startswith("private/")
+    hq_link = page.content.decode().split("/media-signed/", 1)[1].split('"', 1)[0]
+    assert client.get(f"/media-signed/{hq_link}").status_code == 200  # staff reach the members' file
     assert client.get("/admin/generation/generation/add/").status_code == 403
     assert client.get("/admin/generation/favorite/add/").status_code == 403

@@ -7,7 +7,6 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from django.core.files.storage import default_storage
 from django.db import connections
 from django.utils import timezone
 
@@ -16,6 +15,8 @@ from generation.models import Generation
 from membership.models import PointsEntry
 from membership.selectors import quota_status
 from membership.services import points_credit, quota_consume
+
+from .stored import stored_files
 
 pytestmark = [
     pytest.mark.postgres,
@@ -74,9 +75,7 @@ def submitted(suno, user, sent) -> Generation:
 
 
 def stored(generation) -> list[str]:
-    if not default_storage.exists(f"generations/{generation.pk}"):
-        return []
-    return sorted(default_storage.listdir(f"generations/{generation.pk}")[1])
+    return stored_files(generation.pk)
 
 
 def test_concurrent_finishers_complete_a_generation_once(suno, user, sent):
@@ -87,7 +86,7 @@ def test_concurrent_finishers_complete_a_generation_once(suno, user, sent):
     assert sorted(outcomes) == ["completed"] + ["skipped"] * (THREADS - 1)
     generation.refresh_from_db()
     assert generation.status == "completed" and generation.charge.refunded_at is None
-    assert stored(generation) == ["audio.mp3", "cover.jpeg"]
+    assert stored(generation) == ["audio.mp3", "cover.jpg"]
     assert suno.polls["task-1"] == 1
 
 
@@ -104,7 +103,7 @@ def test_a_finisher_racing_the_sweeper_ends_completed_or_refunded_never_both(sun
     used = quota_status(user=user).used
     if generation.status == "completed":
         assert generation.charge.refunded_at is None and used == 1
-        assert stored(generation) == ["audio.mp3", "cover.jpeg"]
+        assert stored(generation) == ["audio.mp3", "cover.jpg"]
     else:
         assert generation.status == "failed"
         assert generation.charge.refunded_at is not None and used == 0

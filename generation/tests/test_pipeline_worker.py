@@ -16,6 +16,7 @@ from generation.tasks import enqueue_generation
 from membership.selectors import quota_status
 
 from .pipeline_fixtures import wait_for
+from .stored import name_of, stored_files
 
 pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
@@ -34,8 +35,7 @@ def finished(client, path: str):
 
 
 def decoded_length(url: str) -> float:
-    name = url.split("/media/", 1)[1]
-    with default_storage.open(name) as audio:
+    with default_storage.open(name_of(url)) as audio:
         return MP3(io.BytesIO(audio.read())).info.length
 
 
@@ -80,7 +80,7 @@ def test_a_member_is_served_from_the_priority_queue_and_gets_the_hq_file(celery_
 
     assert Generation.objects.get(pk=generation_id).priority is True
     assert abs(decoded_length(result["hqAudioUrl"]) - 10) <= 1
-    with default_storage.open(result["hqAudioUrl"].split("/media/", 1)[1]) as audio:
+    with default_storage.open(name_of(result["hqAudioUrl"])) as audio:
         assert MP3(io.BytesIO(audio.read())).info.bitrate == 320000
 
 
@@ -94,8 +94,7 @@ def test_a_job_sent_twice_runs_once(celery_worker, auth_api):
 
     generation = Generation.objects.get(pk=generation_id)
     assert generation.attempts == 1
-    _dirs, files = default_storage.listdir(f"generations/{generation_id}")
-    assert sorted(files) == ["audio-hq.mp3", "audio.mp3", "cover.jpg"]
+    assert stored_files(generation_id) == ["audio-hq.mp3", "audio.mp3", "cover.jpg"]
 
 
 def test_suno_end_to_end_against_a_slow_gateway_with_a_callback(suno, celery_worker, auth_api, api, song_files):

@@ -199,40 +199,37 @@ def test_quota_used_up_is_40004_and_nothing_is_created_nor_stored(auth_api, user
     assert stored_files() == files_before  # the photo stored before the charge was refused is removed again
 
 
-def test_processing_makes_a_thumbnail_fills_the_blanks_and_starts_the_song(
-    auth_api, django_capture_on_commit_callbacks
-):
-    data = body(post_work(auth_api, jpeg_bytes(size=(1200, 900)), style="jazz"), 201)["data"]
-    work = Work.objects.get(pk=data["id"])
+def test_processing_makes_a_thumbnail_starts_the_song_and_shows_what_it_filled_in(auth_api, jobs):
+    jobs.watch(work_process)
+    response = jobs.run(lambda: post_work(auth_api, jpeg_bytes(size=(1200, 900)), style="jazz"))
+    work = Work.objects.get(pk=body(response, 201)["data"]["id"])
     assert work.title == "" and work.description == ""
+    assert [task.name for task, _args in jobs.sent] == ["works.process"]  # the song starts from the work's job
 
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        services.work_process(work_id=work.pk)
+    outcomes = jobs.drain()
 
     work.refresh_from_db()
     generation = work.generation
     assert work.processed_at is not None
+    assert ("generation.run", "completed") in outcomes
     # The thumbnail exists, is a JPEG and is small.
     with default_storage.open(work.thumbnail.name, "rb") as handle, Image.open(handle) as thumb:
         assert thumb.format == "JPEG" and max(thumb.size) == 480
-    # The creator's choice stays; the blanks come from the photo (the offline vision provider).
+    # The creator's choice stays; the blanks come from the photo (the pipeline, offline vision provider).
     analysis = generation.image_analysis
     assert work.style == "jazz"
     assert work.title == analysis["title"] != ""
     assert work.description == analysis["description"] != ""
     assert [link.tag.name for link in work.work_tags.all()] == [t.lower() for t in analysis["tags"]][:20]
-    # The generation got the analysis and its pipeline is enqueued on commit.
     assert generation.title == analysis["title"]
     assert generation.style == "jazz"
-    assert len(callbacks) == 2  # the pipeline job, and the cache invalidation
 
-    # A second delivery of the job changes nothing.
-    processed_at = work.processed_at
-    with django_capture_on_commit_callbacks(execute=False) as again:
-        services.work_process(work_id=work.pk)
+    # A second delivery of the job changes nothing and sends nothing.
+    processed_at, title = work.processed_at, work.title
+    jobs.run(lambda: work_process(str(work.pk)))
     work.refresh_from_db()
-    assert work.processed_at == processed_at
-    assert again == []
+    assert (work.processed_at, work.title) == (processed_at, title)
+    assert jobs.sent == []
 
 
 def test_processing_a_deleted_work_does_nothing(auth_api):
@@ -246,123 +243,38 @@ def test_processing_a_deleted_work_does_nothing(auth_api):
     assert generation.charge.refunded_at is not None
 
 
-class FakeOpenAI:
-    """An OpenAI-compatible `POST /v1/chat/completions` on 127.0.0.1: answers `statuses` in order (the last
-    repeats); 200 carries a chat completion whose content is the JSON the vision provider asks for."""
-
-    ANSWER = {
-        "description": "夕阳下的海边，温暖而安静",
-        "mood": "romantic",
-        "style": "lofi",
-        "tags": ["海边", "夕阳", "Summer"],
-        "title": "海风来信",
-        "lyrics": None,
-    }
-
-    def __init__(self, server, statuses):
-        self.statuses = list(statuses)
-        self.calls = 0
-        server.expect_request("/v1/chat/completions", method="POST").respond_with_handler(self.handle)
-
-    def handle(self, request):
-        import json
-
-        from werkzeug import Response
-
-        status = self.statuses[min(self.calls, len(self.statuses) - 1)]
-        self.calls += 1
-        if status != 200:
-            error = {"error": {"message": "busy" if status >= 500 else "refused", "type": "x", "code": None}}
-            return Response(json.dumps(error), status=status, content_type="application/json")
-        completion = {
-            "id": "chatcmpl-1",
-            "object": "chat.completion",
-            "created": 1700000000,
-            "model": "gpt-4o-mini",
-            "choices": [
-                {
-                    "index": 0,
-                    "message": {"role": "assistant", "content": json.dumps(self.ANSWER, ensure_ascii=False)},
-                    "finish_reason": "stop",
-                }
-            ],
-            "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
-        }
-        return Response(json.dumps(completion), status=200, content_type="application/json")
-
-
-@pytest.fixture
-def openai_vision(settings, httpserver):
-    def make(statuses):
-        fake = FakeOpenAI(httpserver, statuses)
-        settings.VISION_PROVIDER = "openai"
-        settings.OPENAI_API_KEY = "sk-test"
-        settings.OPENAI_BASE_URL = httpserver.url_for("/v1")
-        settings.OPENAI_TIMEOUT = 5.0
-        return fake
-
-    return make
-
-
-def test_a_transient_vision_error_is_retried_and_the_answer_fills_the_blanks(auth_api, openai_vision):
-    fake = openai_vision([503, 200])
-    data = body(post_work(auth_api, jpeg_bytes(), tags="mine"), 201)["data"]
-
-    work_process.apply(args=[data["id"]])  # the real task, run in this process: its retry runs at once
-
-    assert fake.calls == 2
-    work = Work.objects.get(pk=data["id"])
-    assert work.title == "海风来信"
-    assert work.description == "夕阳下的海边，温暖而安静"
-    assert work.style == "lofi"
-    assert [link.tag.name for link in work.work_tags.all()] == ["mine"]  # the creator's tags stay
-    assert work.generation.image_analysis["title"] == "海风来信"
-    assert work.generation.status == Generation.Status.PENDING  # started: the pipeline job is queued
-
-
-def test_a_permanent_vision_error_still_makes_the_song_from_the_pixels(auth_api, openai_vision):
-    fake = openai_vision([400])
-    data = body(post_work(auth_api, jpeg_bytes()), 201)["data"]
-
-    work_process.apply(args=[data["id"]])
-
-    assert fake.calls == 1  # not retried
-    work = Work.objects.get(pk=data["id"])
-    assert work.processed_at is not None
-    analysis = work.generation.image_analysis
-    assert analysis["palette"]  # the offline reading of the pixels stands in
-    assert work.title == analysis["title"]
-
-
-def test_vision_retries_are_bounded(auth_api, openai_vision, settings):
-    settings.WORKS_VISION_MAX_RETRIES = 2
-    fake = openai_vision([503])
-    data = body(post_work(auth_api, jpeg_bytes()), 201)["data"]
-
-    work_process.apply(args=[data["id"]])
-
-    assert fake.calls == 3  # the first try and two retries
-    work = Work.objects.get(pk=data["id"])
-    assert work.processed_at is not None
-    assert work.generation.image_analysis["palette"]
-
-
-def test_processing_that_breaks_for_good_fails_and_refunds_the_song(auth_api, user, monkeypatch, settings):
-    settings.WORKS_VISION_MAX_RETRIES = 1
+def test_processing_that_breaks_before_the_song_starts_fails_and_refunds_it(auth_api, user, monkeypatch):
     data = body(post_work(auth_api, jpeg_bytes()), 201)["data"]
     calls = []
 
-    def broken(photo):
+    def broken(**kwargs):
         calls.append(1)
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(services, "thumbnail_make", broken)
+    monkeypatch.setattr(services, "generation_start", broken)
 
-    work_process.apply(args=[data["id"]])  # the retry runs at once in this process
+    with pytest.raises(RuntimeError):
+        work_process(data["id"])  # the real task, in this process
 
-    assert len(calls) == 2  # tried, retried once, then gave up
+    assert len(calls) == 1  # no retry loop of the work's own: it gives up at once rather than hold the user
     generation = Generation.objects.get(pk=data["generationId"])
     assert generation.status == Generation.Status.FAILED
     assert generation.error_message
     assert generation.charge.refunded_at is not None
     assert quota_status(user=user).used == 0
+
+
+def test_a_thumbnail_that_cannot_be_made_does_not_hold_up_the_song(auth_api, jobs, monkeypatch):
+    def broken(photo):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(services, "thumbnail_make", broken)
+    jobs.watch(work_process)
+    data = body(jobs.run(lambda: post_work(auth_api, jpeg_bytes())), 201)["data"]
+
+    jobs.drain()
+
+    work = Work.objects.select_related("generation").get(pk=data["id"])
+    assert work.generation.status == Generation.Status.COMPLETED and work.title
+    assert not work.thumbnail
+    assert body(auth_api.get(f"/api/works/{work.pk}"), 200)["data"]["thumbnailUrl"].endswith(work.image.name)
