@@ -3,13 +3,13 @@
 from djangorestframework_camel_case.parser import CamelCaseFormParser, CamelCaseMultiPartParser
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.permissions import AllowAny
-from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 from rest_framework.views import APIView
 
 from tunee.api.client import client_ip
 from tunee.api.envelope import ok
 from tunee.api.i18n import T
 from tunee.api.parsers import StrictCamelCaseJSONParser
+from tunee.api.throttles import AnonRateThrottle, UserRateThrottle
 
 from . import serializers as s
 from . import services

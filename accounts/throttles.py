@@ -1,22 +1,24 @@
-"""Login throttles (DRF, cache-backed: with Redis they hold across every process). Rates read from settings on
-each request: THROTTLE_LOGIN_IP_RATE (attempts per client IP) and THROTTLE_LOGIN_ACCOUNT_RATE (attempts per
-email or phone, whatever the IP)."""
+"""Login throttles (O(1) counters in the cache, tunee.api.throttles: with Redis they hold across every process).
+Rates read from settings on each request: THROTTLE_LOGIN_IP_RATE (attempts per client IP) and
+THROTTLE_LOGIN_ACCOUNT_RATE (attempts per email or phone, whatever the IP)."""
 
 from django.conf import settings
-from rest_framework.throttling import SimpleRateThrottle
+
+from tunee.api.client import client_ip
+from tunee.api.throttles import RateThrottle
 
 
-class LoginIPThrottle(SimpleRateThrottle):
+class LoginIPThrottle(RateThrottle):
     scope = "login_ip"
 
     def get_rate(self):
         return settings.THROTTLE_LOGIN_IP_RATE
 
     def get_cache_key(self, request, view):
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+        return client_ip(request) or "unknown"
 
 
-class LoginAccountThrottle(SimpleRateThrottle):
+class LoginAccountThrottle(RateThrottle):
     scope = "login_account"
     fields = ("email", "phone")
 
@@ -31,7 +33,7 @@ class LoginAccountThrottle(SimpleRateThrottle):
         for field in self.fields:
             value = data.get(field) if hasattr(data, "get") else None
             if isinstance(value, str) and value.strip():
-                return self.cache_format % {"scope": self.scope, "ident": f"{field}:{self.account(field, value)}"}
+                return f"{field}:{self.account(field, value)}"
         return None
 
     @staticmethod

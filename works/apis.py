@@ -2,7 +2,6 @@ from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
-from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
 from tunee.api.client import client_ip
@@ -13,6 +12,7 @@ from tunee.api.i18n import T
 from tunee.api.ids import parse_id
 from tunee.api.pagination import page_data, page_params, paginate_queryset
 from tunee.api.schema import paginated as paginated_schema
+from tunee.api.throttles import UserRateThrottle
 
 from . import caching, selectors, services
 from .images import TOO_LARGE

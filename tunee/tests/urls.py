@@ -6,7 +6,6 @@ from decimal import Decimal
 from django.urls import path
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny, IsAdminUser
-from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from tunee import urls as real
@@ -14,6 +13,7 @@ from tunee.api.envelope import ok
 from tunee.api.errors import ApiError, Code
 from tunee.api.ids import parse_id
 from tunee.api.pagination import paginated
+from tunee.api.throttles import AnonRateThrottle
 
 handler400 = real.handler400
 handler403 = real.handler403

@@ -1,0 +1,143 @@
+"""The O(1) rate limits (GCRA): bursts, spacing, recovery, per-client keys, and one cache round trip each."""
+
+import threading
+
+import pytest
+import time_machine
+from django.core.cache import cache
+
+from tunee.api import throttles
+from tunee.api.throttles import parse_rate, rate_hit
+
+pytestmark = [pytest.mark.django_db, pytest.mark.urls("tunee.tests.urls")]
+
+
+def test_rates_are_parsed_in_drfs_syntax():
+    assert parse_rate("30/min") == (30, 60)
+    assert parse_rate("20/hour") == (20, 3600)
+    assert parse_rate("5/s") == (5, 1)
+    assert parse_rate("1000/day") == (1000, 86400)
+    assert parse_rate("") is None and parse_rate(None) is None
+
+
+def test_a_burst_of_the_limit_passes_then_one_per_interval():
+    with time_machine.travel(1_900_000_000, tick=False) as clock:
+        assert [rate_hit("t:a", limit=3, period=60) for _ in range(3)] == [0, 0, 0]
+        wait = rate_hit("t:a", limit=3, period=60)
+        assert 19.9 <= wait <= 20.0  # 3/min: one more every 20 s
+        assert rate_hit("t:a", limit=3, period=60) == pytest.approx(wait)  # a refusal is not counted
+
+        clock.shift(20)
+        assert rate_hit("t:a", limit=3, period=60) == 0
+        assert rate_hit("t:a", limit=3, period=60) > 0
+
+        clock.shift(60)  # a full period of rest: the whole burst again
+        assert [rate_hit("t:a", limit=3, period=60) for _ in range(3)] == [0, 0, 0]
+        assert rate_hit("t:a", limit=3, period=60) > 0
+
+
+def test_each_key_has_its_own_allowance():
+    with time_machine.travel(1_900_000_000, tick=False):
+        assert rate_hit("t:one", limit=1, period=60) == 0
+        assert rate_hit("t:one", limit=1, period=60) > 0
+        assert rate_hit("t:two", limit=1, period=60) == 0
+
+
+def test_a_limit_of_zero_refuses_everything():
+    assert rate_hit("t:zero", limit=0, period=60) == 60
+
+
+def test_racing_requests_pass_exactly_the_limit():
+    passed = []
+    barrier = threading.Barrier(8)
+
+    def hit():
+        barrier.wait()
+        for _ in range(5):
+            passed.append(rate_hit("t:race", limit=12, period=3600) == 0)
+
+    threads = [threading.Thread(target=hit) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sum(passed) == 12
+
+
+def test_one_cache_round_trip_and_no_query_per_throttle(django_assert_num_queries, monkeypatch):
+    if throttles._redis_client() is None:
+        pytest.skip("needs Redis (REDIS_URL)")
+    import redis.connection
+
+    sent = []
+    original = redis.connection.AbstractConnection.send_command
+    monkeypatch.setattr(
+        redis.connection.AbstractConnection,
+        "send_command",
+        lambda self, *args, **kwargs: sent.append(args[0]) or original(self, *args, **kwargs),
+    )
+    rate_hit("t:rt", limit=5, period=60)  # the script is loaded on the first call
+    sent.clear()
+    with django_assert_num_queries(0):
+        rate_hit("t:rt", limit=5, period=60)
+
+    assert sent == ["EVALSHA"]
+
+
+def test_the_throttled_view_recovers_after_its_interval(api):
+    with time_machine.travel(1_900_000_000, tick=False) as clock:
+        assert api.get("/api/_t/throttled").status_code == 200
+        refused = api.get("/api/_t/throttled")
+        assert refused.status_code == 429
+        assert refused.json()["details"]["retryAfter"] == 60
+
+        clock.shift(61)
+        assert api.get("/api/_t/throttled").status_code == 200
+
+
+def test_the_general_user_rate_counts_per_user_and_trips(auth_api, settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "user": "3/min"},
+    }
+    with time_machine.travel(1_900_000_000, tick=False) as clock:
+        statuses = [auth_api.get("/api/generation/quota").status_code for _ in range(4)]
+        assert statuses == [200, 200, 200, 429]
+        clock.shift(20)
+        assert auth_api.get("/api/generation/quota").status_code == 200
+
+
+def test_the_general_anonymous_rate_counts_per_address(api, settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "anon": "2/min"},
+    }
+    with time_machine.travel(1_900_000_000, tick=False):
+        first = [api.get("/api/points/packages", REMOTE_ADDR="203.0.113.1").status_code for _ in range(3)]
+        other = api.get("/api/points/packages", REMOTE_ADDR="203.0.113.2").status_code
+
+    assert first == [200, 200, 429]
+    assert other == 200
+
+
+def test_without_redis_the_same_algorithm_runs_on_the_local_cache(monkeypatch):
+    monkeypatch.setattr(throttles, "_redis_client", lambda: None)
+    cache.clear()
+    with time_machine.travel(1_900_000_000, tick=False) as clock:
+        assert [rate_hit("t:local", limit=2, period=10) for _ in range(2)] == [0, 0]
+        assert rate_hit("t:local", limit=2, period=10) == pytest.approx(5)
+        clock.shift(5)
+        assert rate_hit("t:local", limit=2, period=10) == 0
+
+
+def test_a_cache_outage_lets_requests_through(monkeypatch):
+    class Broken:
+        def register_script(self, script):
+            raise ConnectionError("redis is down")
+
+    monkeypatch.setattr(throttles, "_redis_client", lambda: Broken())
+    monkeypatch.setattr(throttles, "_script", None)
+
+    assert rate_hit("t:down", limit=1, period=60) == 0
+    assert rate_hit("t:down", limit=1, period=60) == 0
