@@ -20,4 +20,4 @@ RUN DEBUG=0 SECRET_KEY=collectstatic-only ALLOW_LOCAL_CACHE=1 python manage.py c
 USER tunee
 EXPOSE 8000
 ENV DEBUG=0
-CMD ["gunicorn", "tunee.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "60", "--access-logfile", "-"]
+CMD ["gunicorn", "tunee.wsgi", "--config", "gunicorn.conf.py"]

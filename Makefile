@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format venv browser migrate demo clean
+.PHONY: run test lint format venv browser migrate demo clean bench
 
 venv: $(STAMP)
 
@@ -37,6 +37,13 @@ run: demo
 
 test: venv browser
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Load test of the hot endpoints beside a bare Django view (bench/http.py; PostgreSQL and Redis must be up), then the
+# local music provider's speed. Installs wrk (Debian) when missing.
+bench: venv
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+	$(PY) bench/http.py $(BENCH_ARGS)
+	$(PY) bench/render_music.py --durations 30
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -38,6 +38,13 @@ def _isolation(settings, tmp_path):
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _in_flight_limit_out_of_the_way(settings):
+    """Tests that pile up pending generations (quota, points, races) are not about the in-flight limit; its own tests
+    (security/tests/test_limits.py) set it back."""
+    settings.GENERATION_IN_FLIGHT_FREE = settings.GENERATION_IN_FLIGHT_MEMBER = 10_000
+
+
 @pytest.fixture
 def api():
     return APIClient()

@@ -10,13 +10,14 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 
 from tunee.admin import ReadOnlyAdmin
 
 from . import services
 from .models import LoginSession, RefreshToken, User, VerificationCode
+from .tokens import user_auth_forget
 
 GRANTING_FIELDS = ("is_staff", "is_superuser", "groups", "user_permissions")
 
@@ -60,6 +61,11 @@ class UserAdmin(DjangoUserAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return super().has_delete_permission(request, obj) and (obj is None or may_manage(request.user, obj))
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        # is_active or language may have changed: authentication reads them again on the next request
+        transaction.on_commit(lambda: user_auth_forget(obj.pk))
 
     @admin.display(description="phone", ordering="phone")
     def masked_phone(self, obj):

@@ -14,7 +14,7 @@ from tunee.api.throttles import AnonRateThrottle, UserRateThrottle
 from . import serializers as s
 from . import services
 from .images import avatar_refuse_declared_length
-from .selectors import user_profile
+from .selectors import user_for_profile, user_profile
 from .throttles import LoginAccountThrottle, LoginIPThrottle
 
 CODE_SENT = T("验证码已发送", "Verification code sent")
@@ -135,7 +135,7 @@ class MeApi(APIView):
 
     @extend_schema(tags=["user"], summary="The current user's profile", responses={200: s.UserProfileOutput})
     def get(self, request):
-        return ok(user_profile(user=request.user))
+        return ok(user_profile(user=user_for_profile(user_id=request.user.pk)))
 
     @extend_schema(
         tags=["user"],
@@ -175,6 +175,12 @@ class LogoutApi(APIView):
             count = services.user_sessions_revoke_all(user=request.user)
         else:
             count = services.session_revoke(session_id=request.auth["sid"], user=request.user)
+        if data.get("registration_id"):
+            # The one call from accounts into notifications (like the profile reading membership): its API, on
+            # logout, stops the pushes to the device the client names; accounts' models and services know nothing.
+            from notifications.services import device_unregister
+
+            device_unregister(user=request.user, registration_id=data["registration_id"])
         return ok({"revoked_sessions": count}, message=LOGGED_OUT)
 
 

@@ -6,4 +6,11 @@ class AccountsConfig(AppConfig):
     name = "accounts"
 
     def ready(self):
-        from . import checks  # noqa: F401 (registers the system checks)
+        from moderation import subjects
+
+        from . import (
+            checks,  # noqa: F401 (registers the system checks)
+            services,
+        )
+
+        subjects.register("avatar", services.user_avatar_verdict)  # WeChat's later verdict on an uploaded avatar

@@ -5,8 +5,16 @@
 - bad signature, garbage, unknown or revoked login session → 2001; expired → 2002;
 - disabled account → 20003, on every request, even with a token issued before it was disabled.
 Once the user is known, their `settings.language` = `en` switches the messages to English.
+
+No user row is loaded: the session's state and the account's status and language come from one cache read
+(`tokens.session_auth_state`), and `request.user` is a `User` with only those fields loaded (the others are
+deferred: Django loads one when it is first read, and `save()` writes only what was loaded or set). A view that
+shows the whole account loads it in its own query (`accounts.selectors.user_for_profile`).
 """
 
+import uuid
+
+from django.db import DEFAULT_DB_ALIAS
 from django.utils import translation
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
@@ -14,7 +22,16 @@ from rest_framework.authentication import BaseAuthentication, get_authorization_
 from tunee.api.errors import ApiError, Code
 
 from .models import User
-from .tokens import SESSION_CLAIM, access_token_decode, session_is_alive
+from .tokens import AUTH_FIELDS, SESSION_CLAIM, access_token_decode, session_auth_state
+
+_LOADED = [field.attname for field in User._meta.concrete_fields if field.attname in AUTH_FIELDS]
+
+
+def _user_from(state) -> User:
+    """A User instance with the authentication fields loaded and every other field deferred."""
+    values = {"id": uuid.UUID(state.user_id), "status": state.status, "language": state.language}
+    values["is_active"] = state.is_active
+    return User.from_db(DEFAULT_DB_ALIAS, _LOADED, [values[name] for name in _LOADED])
 
 
 class SessionJWTAuthentication(BaseAuthentication):
@@ -31,11 +48,10 @@ class SessionJWTAuthentication(BaseAuthentication):
         except UnicodeError:
             raise ApiError(Code.TOKEN_INVALID) from None
         token = access_token_decode(raw)
-        if not session_is_alive(token[SESSION_CLAIM], token["sub"]):
+        state = session_auth_state(token[SESSION_CLAIM], token["sub"])
+        if state is None:
             raise ApiError(Code.TOKEN_INVALID)
-        user = User.objects.filter(pk=token["sub"]).first()
-        if user is None:
-            raise ApiError(Code.TOKEN_INVALID)
+        user = _user_from(state)
         if user.is_disabled:
             raise ApiError(Code.ACCOUNT_DISABLED)
         if user.language == User.Language.EN:

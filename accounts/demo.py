@@ -8,7 +8,7 @@ from django.conf import settings
 
 DEMO_EMAIL = "demo@tunee.app"
 DEMO_USERNAME = "demo"
-DEMO_PASSWORD = "tunee-demo-2024"  # noqa: S105 (documented demo account of a local installation)
+DEMO_PASSWORD = "tunee-demo-2024"  # noqa: S105 # nosec B105  # documented demo account, DEBUG only
 DEMO_PHONE = "13800138000"
 SKIPPED = f"Demo account {DEMO_EMAIL} skipped: DEBUG is off (its password is public)."
 

@@ -6,6 +6,8 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from tunee.crypto import EncryptedTextField
+
 
 class User(AbstractUser):
     """The custom user model, in place from the first migration (swapping it later is painful).
@@ -30,6 +32,9 @@ class User(AbstractUser):
     avatar = models.FileField(upload_to="avatars/", blank=True, max_length=255)
     wechat_openid = models.CharField(max_length=64, null=True, blank=True)
     wechat_unionid = models.CharField(max_length=64, null=True, blank=True)
+    wechat_session_key = EncryptedTextField(
+        blank=True, default="", help_text="the mini program's session_key of the last login, encrypted at rest"
+    )
     wechat_nickname = models.CharField(max_length=100, blank=True)
     wechat_avatar_url = models.URLField(
         max_length=500, blank=True, help_text="as WeChat or the client gave it: never shown, only copied from"

@@ -2,7 +2,7 @@
 
 from django.db.models import QuerySet
 
-from membership.selectors import user_entitlements
+from membership.selectors import user_entitlements, with_entitlements
 from tunee.storage import public_url
 
 from .models import LoginSession, User
@@ -11,6 +11,11 @@ from .models import LoginSession, User
 def user_avatar_url(*, user: User) -> str | None:
     """The uploaded avatar, else our copy of the WeChat one, else None (never the URL the client sent)."""
     return public_url(user.avatar) or public_url(user.wechat_avatar)
+
+
+def user_for_profile(*, user_id) -> User:
+    """The user row with what their profile shows of membership, points and today's quota: one query."""
+    return with_entitlements(User.objects.filter(pk=user_id)).get()
 
 
 def user_profile(*, user: User, is_new_user: bool | None = None) -> dict:

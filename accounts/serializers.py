@@ -3,6 +3,7 @@
 import json
 
 from django.contrib.auth.validators import UnicodeUsernameValidator
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.utils import html
 
@@ -14,6 +15,9 @@ from .services import phone_normalize
 BAD_PHONE = T("请输入正确的中国大陆手机号", "Enter a valid mainland China mobile number")
 BAD_CODE = T("验证码为 6 位数字", "The code is 6 digits")
 BAD_SETTINGS = T("settings 必须是对象", "settings must be an object")
+BAD_NOTIFICATIONS = T(
+    "notifications 必须是布尔值或 {{songReady: 布尔值}}", "notifications must be a boolean or {{songReady: boolean}}"
+)  # braces doubled: DRF formats error messages
 
 
 class PhoneField(serializers.CharField):
@@ -79,8 +83,40 @@ class UserSettingsSerializer(serializers.Serializer):
     notifications = serializers.BooleanField(required=False)
 
 
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "boolean"},
+            {"type": "object", "properties": {"songReady": {"type": "boolean"}}, "required": ["songReady"]},
+        ],
+        "description": "true/false, or {songReady: true/false} (the same switch: song-ready notifications)",
+    }
+)
+class NotificationsSettingField(serializers.Field):
+    """`settings.notifications` as given: a boolean (the switch it always was), or `{songReady: bool}`. Today both
+    are the one switch of the song-ready notifications (WeChat and app push); the profile shows it as a boolean."""
+
+    default_error_messages = {"invalid": BAD_NOTIFICATIONS}
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            keys = set(data) & {"song_ready", "songReady"}  # the JSON parser underscoreizes; a form's JSON text not
+            if len(keys) != 1 or set(data) - keys:
+                self.fail("invalid")
+            data = data[keys.pop()]
+        try:
+            return serializers.BooleanField().to_internal_value(data)
+        except serializers.ValidationError:
+            self.fail("invalid")
+
+    def to_representation(self, value):
+        return bool(value)
+
+
 class SettingsField(UserSettingsSerializer):
     """Accepts an object (JSON), its JSON text (a multipart form field) or `settings.language` form fields."""
+
+    notifications = NotificationsSettingField(required=False)
 
     def get_value(self, dictionary):
         if html.is_html_input(dictionary) and self.field_name in dictionary:
@@ -111,6 +147,9 @@ class BindPhoneInput(serializers.Serializer):
 
 class LogoutInput(serializers.Serializer):
     revoke_all = serializers.BooleanField(required=False, default=False)
+    registration_id = serializers.CharField(
+        required=False, max_length=128, help_text="this app's push registration id: it gets no more pushes"
+    )
 
 
 class LogoutOutput(serializers.Serializer):

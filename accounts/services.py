@@ -39,7 +39,7 @@ from .models import EmailSend, LoginSession, RefreshToken, User, VerificationCod
 from .providers import ProviderError, ProviderNotConfigured, ProviderRejected, ProviderUnavailable
 from .providers import sms as sms_providers
 from .providers import wechat as wechat_provider
-from .tokens import access_lifetime, access_token_issue, session_cache_forget
+from .tokens import access_lifetime, access_token_issue, session_cache_forget, user_auth_forget
 
 logger = logging.getLogger(__name__)
 
@@ -444,6 +444,7 @@ def wechat_login(
                         username=_new_username("wx"),
                         wechat_openid=identity.openid,
                         wechat_unionid=identity.unionid,
+                        wechat_session_key=identity.session_key,
                         wechat_nickname=nickname,
                         wechat_avatar_url=avatar_url,
                     )
@@ -461,6 +462,9 @@ def wechat_login(
             if identity.unionid and not user.wechat_unionid:
                 user.wechat_unionid = identity.unionid
                 changed.append("wechat_unionid")
+            if identity.session_key and identity.session_key != user.wechat_session_key:
+                user.wechat_session_key = identity.session_key
+                changed.append("wechat_session_key")
             if nickname and nickname != user.wechat_nickname:
                 user.wechat_nickname = nickname
                 changed.append("wechat_nickname")
@@ -787,7 +791,20 @@ def user_update_profile(
     language: str | None = None,
     notifications: bool | None = None,
 ) -> User:
-    """PATCH /user/me: only the fields given change. A new avatar replaces (and deletes) the old file."""
+    """PATCH /user/me: only the fields given change. A new avatar replaces (and deletes) the old file. A new username
+    is screened first (60001, nothing changed); a new avatar is screened as a photo (moderation app)."""
+    from moderation.providers import SCENE_PROFILE
+    from moderation.services import content_screen, media_screen
+
+    if username is not None and username != user.username:
+        content_screen(
+            user=user,
+            source="profile",
+            fields={"username": username},
+            subject="user",
+            subject_id=user.pk,
+            scene=SCENE_PROFILE,
+        )
     image = avatar_reencode(avatar) if avatar is not None else None
     stored = None
     old_avatar = user.avatar.name if user.avatar else ""
@@ -810,8 +827,20 @@ def user_update_profile(
                 stored = default_storage.save(f"avatars/{user.pk}/{image.name}", image)
                 user.avatar.name = stored
                 fields.append("avatar")
+                media_screen(
+                    user=user,
+                    source="profile",
+                    field_name="avatar",
+                    subject="avatar",
+                    subject_id=user.pk,
+                    file_name=stored,
+                    scene=SCENE_PROFILE,
+                )
             if fields:
                 user.save(update_fields=[*fields, "updated_at"])
+                if "language" in fields:  # now, and once committed (a request in between may cache the old one)
+                    user_auth_forget(user.pk)
+                    transaction.on_commit(lambda: user_auth_forget(user.pk))
     except IntegrityError:
         if stored:
             default_storage.delete(stored)
@@ -847,8 +876,21 @@ def user_bind_phone(*, user: User, phone: str, code: str) -> User:
 def user_disable(*, user: User) -> None:
     """Logins and authenticated requests answer 20003 until enabled again (sessions are kept for that)."""
     User.objects.filter(pk=user.pk).update(status=User.Status.DISABLED, is_active=False, updated_at=timezone.now())
+    user_auth_forget(user.pk)
+    transaction.on_commit(lambda: user_auth_forget(user.pk))
 
 
 @transaction.atomic
 def user_enable(*, user: User) -> None:
     User.objects.filter(pk=user.pk).update(status=User.Status.ACTIVE, is_active=True, updated_at=timezone.now())
+    user_auth_forget(user.pk)
+    transaction.on_commit(lambda: user_auth_forget(user.pk))
+
+
+def user_avatar_verdict(*, subject_id, field: str, outcome: str, label: str, file_name: str = "") -> None:
+    """A later verdict on an uploaded avatar (moderation's WeChat media push): a risky one is removed, if it is still
+    the user's avatar."""
+    if outcome != "risky" or not file_name:
+        return
+    if User.objects.filter(pk=subject_id, avatar=file_name).update(avatar="", updated_at=timezone.now()):
+        transaction.on_commit(lambda: default_storage.delete(file_name))

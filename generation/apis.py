@@ -1,5 +1,6 @@
 import json
 
+from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, OpenApiRequest, extend_schema
 from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
@@ -10,6 +11,7 @@ from tunee.api.errors import ApiError, Code
 from tunee.api.i18n import T
 from tunee.api.pagination import paginated
 from tunee.api.schema import paginated as paginated_schema
+from tunee.api.throttles import UserRateThrottle
 
 from . import selectors, services
 from .models import Generation
@@ -39,7 +41,22 @@ def _status_filter(request) -> str | None:
     return status
 
 
-class GenerationCreateApi(APIView):
+class GenerationCreateThrottle(UserRateThrottle):
+    """Generation creates per user (scope `generation`, THROTTLE_GENERATION_RATE, read on each request), on top of
+    the general rate: each one is a job for the music provider."""
+
+    scope = "generation"
+
+    def get_rate(self):
+        return settings.THROTTLE_GENERATION_RATE
+
+
+class GenerationCreateThrottled:
+    def get_throttles(self):
+        return [*super().get_throttles(), GenerationCreateThrottle()]
+
+
+class GenerationCreateApi(GenerationCreateThrottled, APIView):
     @extend_schema(
         request=GenerationCreateInput,
         responses={201: GenerationCreatedSerializer},
@@ -103,7 +120,7 @@ class FavoriteListApi(APIView):
         return paginated(request, queryset, lambda items: GenerationSerializer(items, many=True, context=context).data)
 
 
-class MusicTaskCreateApi(APIView):
+class MusicTaskCreateApi(GenerationCreateThrottled, APIView):
     @extend_schema(
         request=MusicTaskInput,
         responses={201: MusicTaskSerializer},

@@ -240,6 +240,7 @@ def _music_request(generation: Generation, provider_name: str) -> MusicRequest:
         image=ImageAnalysis.from_dict(generation.image_analysis) if generation.image_analysis else None,
         seed=str(generation.pk),
         callback_url=callback_url(provider_name, generation),
+        high_quality=generation.priority,  # a member's song (members get the high-quality download)
     )
 
 
@@ -358,6 +359,8 @@ def _complete(job: _Job, result: MusicResult) -> str:
     if not completed:
         _delete(stored)
         return SKIPPED
+    title = track.title or generation.title or ""
+    services.notify_finished(generation=generation, outcome=Generation.Status.COMPLETED, title=title, at=now)
     return COMPLETED
 
 

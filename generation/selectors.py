@@ -1,6 +1,9 @@
 """Reads of generations. Protected rows are fetched through access selectors that answer 404 both when the row is
 missing and when it belongs to someone else."""
 
+import uuid
+
+from django.core.cache import cache
 from django.db.models import Exists, OuterRef, QuerySet
 
 from membership.selectors import is_member
@@ -38,3 +41,18 @@ def favorites_list(*, user) -> QuerySet:
 def shows_hq_audio(*, user) -> bool:
     """Members get the high-quality download; free users get null there."""
     return is_member(user=user)
+
+
+FINISHED_VERSION_KEY = "generation:version:finished"
+
+
+def finished_version() -> str:
+    """A token that changes whenever a generation completes or fails (`services.notify_finished`): a cache of
+    something that depends on generations' statuses (the works feed) keys its entries by it, instead of asking the
+    database whether a song finished. A token evicted from the cache comes back as a new one."""
+    token = cache.get(FINISHED_VERSION_KEY)
+    if token is None:
+        token = uuid.uuid4().hex
+        if not cache.add(FINISHED_VERSION_KEY, token, timeout=None):
+            token = cache.get(FINISHED_VERSION_KEY) or token
+    return token

@@ -12,6 +12,7 @@ OPTIONS_MAX = 2000  # characters of the options as JSON
 OPTIONS_TOO_LARGE = T(
     f"选项过大（最多 {OPTIONS_MAX} 个字符）", f"Options are too large (at most {OPTIONS_MAX} characters)"
 )
+OPTIONS_HUGE_NUMBER = T("选项中的数字超出范围", "A number in the options is out of range (64 bits)")
 OPTIONS_NUL = T("选项中不能含有空字符（\\u0000）", "Options cannot contain NUL characters (\\u0000)")
 
 
@@ -50,6 +51,18 @@ def _has_nul(value) -> bool:
     return False
 
 
+def _has_huge_int(value) -> bool:
+    """A number outside 64 bits: stored fine, but no JSON answer could carry it back (found by schemathesis). Floats
+    count too: PostgreSQL's jsonb gives `1e30` back as the integer 1000…0."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return not -(2**63) <= value < 2**63
+    if isinstance(value, dict):
+        return any(_has_huge_int(item) for item in value.values())
+    if isinstance(value, list):
+        return any(_has_huge_int(item) for item in value)
+    return False
+
+
 class GenerationCreateInput(serializers.Serializer):
     prompt = serializers.CharField(max_length=500, trim_whitespace=True)
     style = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
@@ -66,6 +79,8 @@ class GenerationCreateInput(serializers.Serializer):
             raise serializers.ValidationError(str(OPTIONS_TOO_LARGE))
         if _has_nul(value):  # PostgreSQL refuses NUL in JSON columns: a 400 here, not a 500 at the INSERT
             raise serializers.ValidationError(str(OPTIONS_NUL))
+        if _has_huge_int(value):
+            raise serializers.ValidationError(str(OPTIONS_HUGE_NUMBER))
         return value
 
 

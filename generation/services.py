@@ -7,6 +7,8 @@ both act; the refund rides in the same transaction as the change to `failed` and
 most once, whatever the number of failures (a staff retry of a failed generation is not charged again).
 """
 
+import functools
+import hashlib
 import logging
 import uuid
 from collections.abc import Callable, Iterable
@@ -15,7 +17,8 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core import signing
-from django.db import IntegrityError, transaction
+from django.core.cache import cache
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
@@ -23,9 +26,12 @@ from django.utils.crypto import constant_time_compare
 from membership.models import Charge
 from membership.selectors import is_member
 from membership.services import quota_consume, quota_refund
+from moderation.services import content_screen
+from tunee.api.errors import ApiError, Code
 from tunee.api.i18n import T
 
 from .models import DEFAULT_DURATION, TAG_LENGTH, TAG_MAX, Favorite, Generation
+from .selectors import FINISHED_VERSION_KEY
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +44,34 @@ CALLBACK_MIN_GAP = timedelta(seconds=2)
 CALLBACK_SALT = "generation.callback"
 
 
+def _screened(create):
+    """`generation_create(..., screen=True)`: what the user wrote (prompt, lyrics, title, style, mood, tags) is
+    screened BEFORE the transaction that charges: a refused text (60001) costs nothing and enqueues nothing, and its
+    verdicts stay in the moderation log. `screen=False` for callers that screened already (a work)."""
+
+    @functools.wraps(create)
+    def wrapper(*, screen: bool = True, **kwargs):
+        if screen:
+            options = kwargs.get("options") or {}
+            content_screen(
+                user=kwargs["user"],
+                source=str(kwargs.get("source") or Generation.Source.API),
+                fields={
+                    "prompt": kwargs.get("prompt"),
+                    "options.lyrics": options.get("lyrics") if isinstance(options.get("lyrics"), str) else "",
+                    "title": kwargs.get("title"),
+                    "style": kwargs.get("style"),
+                    "mood": kwargs.get("mood"),
+                    "tags": kwargs.get("tags"),
+                },
+                subject="generation",
+            )
+        return create(**kwargs)
+
+    return wrapper
+
+
+@_screened
 @transaction.atomic
 def generation_create(
     *,
@@ -64,6 +98,8 @@ def generation_create(
     """
     generation_id = uuid.uuid4()
     now = timezone.now()
+    member = is_member(user=user)
+    _in_flight_check(user=user, member=member)
     charge = quota_consume(user=user, reference=f"generation:{generation_id}")
     generation = Generation.objects.create(
         id=generation_id,
@@ -79,7 +115,7 @@ def generation_create(
         options=dict(options or {}),
         device=device,
         image=image,
-        priority=is_member(user=user),
+        priority=member,
         charge=charge,
         queued_at=now,
         next_check_at=now if enqueue else None,
@@ -87,6 +123,35 @@ def generation_create(
     if enqueue:
         _enqueue_on_commit(generation)
     return generation
+
+
+IN_FLIGHT_RETRY_AFTER = 10  # seconds: about how soon a short generation finishes and frees a place
+TOO_MANY_IN_FLIGHT = T(
+    "进行中的生成任务过多，请等待完成后再试", "Too many generations in progress; try again when one has finished"
+)
+
+
+def _in_flight_check(*, user, member: bool) -> None:
+    """At most GENERATION_IN_FLIGHT_MEMBER / _FREE pending or processing generations per user, else 429.
+
+    The count and the insert that follows are serialized per user until the transaction ends (a PostgreSQL
+    transaction-level advisory lock, as accounts does for its SMS caps), so parallel creates cannot all read "below
+    the limit"; raised before anything is charged. SQLite's writers are serialized by the database file.
+    """
+    limit = settings.GENERATION_IN_FLIGHT_MEMBER if member else settings.GENERATION_IN_FLIGHT_FREE
+    if connection.vendor == "postgresql":
+        digest = hashlib.sha256(f"generation:in-flight:{user.pk}".encode()).digest()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [int.from_bytes(digest[:8], "big", signed=True)])
+    in_flight = Generation.objects.filter(user=user, status__in=ACTIVE).count()
+    if in_flight >= limit:
+        wait = IN_FLIGHT_RETRY_AFTER
+        raise ApiError(
+            Code.THROTTLED,
+            TOO_MANY_IN_FLIGHT,
+            details={"retryAfter": wait, "inFlight": in_flight, "limit": limit},
+            headers={"Retry-After": str(wait)},
+        )
 
 
 def _enqueue_on_commit(generation: Generation) -> None:
@@ -174,7 +239,28 @@ def generation_fail(*, generation: Generation, message: T | str, detail: str = "
         quota_refund(charge=Charge.objects.get(pk=charge_id))
     generation.refresh_from_db()
     logger.info("generation %s failed: %s (%s)", generation.pk, en or zh, detail[:200])
+    notify_finished(generation=generation, outcome=Generation.Status.FAILED, title=generation.title, at=now)
     return True
+
+
+def notify_finished(*, generation: Generation, outcome: str, title: str, at: datetime) -> None:
+    """A generation completed or failed: once the change commits, tell the owner (notifications app; plain values
+    only: notifications knows no generation; `robust`: a notification that cannot be enqueued is logged there and
+    never fails the generation), and replace the token of `selectors.finished_version` (readers that cache what
+    depends on a generation's status, such as the works feed, key their entries by it)."""
+    from notifications.tasks import enqueue_song_finished
+
+    transaction.on_commit(lambda: cache.set(FINISHED_VERSION_KEY, uuid.uuid4().hex, timeout=None), robust=True)
+
+    values = {
+        "user_id": generation.user_id,
+        "generation_id": generation.pk,
+        "source": generation.source,
+        "title": title,
+        "outcome": str(outcome),
+        "finished_at": at,
+    }
+    transaction.on_commit(lambda: enqueue_song_finished(**values), robust=True)
 
 
 @transaction.atomic

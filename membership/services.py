@@ -11,7 +11,7 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -192,18 +192,53 @@ class QuotaSnapshot:
     remaining: int
 
 
+# One round trip takes a unit of today's quota and records its charge (PostgreSQL): the day's row is created with
+# one unit used, or its `used` goes up by one only while below the limit plus the day's extras (the row lock of the
+# upsert serializes racing requests, and its WHERE sees the latest count); a charge row is inserted only when the
+# upsert took a unit. Written in SQL because the ORM has no conditional upsert; the columns are the models'.
+_TAKE_UNIT_SQL = """
+WITH taken AS (
+    INSERT INTO membership_dailyusage (user_id, day, used, extra) VALUES (%(user)s, %(day)s, 1, 0)
+    ON CONFLICT (user_id, day) DO UPDATE SET used = membership_dailyusage.used + 1
+        WHERE membership_dailyusage.used < %(limit)s + membership_dailyusage.extra
+    RETURNING user_id
+)
+INSERT INTO membership_charge (id, user_id, kind, day, points, reference, created_at)
+SELECT %(charge)s, user_id, %(kind)s, %(day)s, 0, %(reference)s, %(now)s FROM taken
+RETURNING id
+"""
+
+
+def _take_unit(*, user, day: date, limit: int, reference: str) -> Charge | None:
+    """A charge for one unit of `day`'s quota, or None when none is left."""
+    if connection.vendor == "postgresql" and limit > 0:
+        charge = Charge(user=user, kind=Charge.Kind.QUOTA, day=day, reference=reference, created_at=timezone.now())
+        params = {"user": user.pk, "day": day, "limit": limit, "charge": charge.pk, "kind": charge.kind}
+        with connection.cursor() as cursor:
+            cursor.execute(_TAKE_UNIT_SQL, {**params, "reference": reference, "now": charge.created_at})
+            if cursor.fetchone() is None:
+                return None
+        charge._state.adding, charge._state.db = False, connection.alias
+        return charge
+    # Elsewhere (SQLite), and for a limit of 0 (only the day's extras may be left): the row, then the conditional
+    # UPDATE, then the charge.
+    DailyUsage.objects.bulk_create([DailyUsage(user=user, day=day)], ignore_conflicts=True)
+    taken = DailyUsage.objects.filter(user=user, day=day, used__lt=limit + F("extra")).update(used=F("used") + 1)
+    return Charge.objects.create(user=user, kind=Charge.Kind.QUOTA, day=day, reference=reference) if taken else None
+
+
 @transaction.atomic
-def quota_consume(*, user, reference: str = "") -> Charge:
+def quota_consume(*, user, reference: str = "", membership: selectors.MembershipState | None = None) -> Charge:
     """Take one generation: a unit of today's quota, or else `GENERATION_POINTS_COST` points, or else 40004.
 
     Run it in the same transaction that creates what is paid for, so that a failure leaves nothing charged.
+    `membership`: the user's state when the caller has just read it (saves reading it again).
     """
     day = selectors.business_today()
-    limit = selectors.daily_limit(user=user)
-    DailyUsage.objects.bulk_create([DailyUsage(user=user, day=day)], ignore_conflicts=True)
-    taken = DailyUsage.objects.filter(user=user, day=day, used__lt=limit + F("extra")).update(used=F("used") + 1)
-    if taken:
-        return Charge.objects.create(user=user, kind=Charge.Kind.QUOTA, day=day, reference=reference)
+    limit = selectors.limit_for(membership or selectors.membership_state(user=user))
+    charge = _take_unit(user=user, day=day, limit=limit, reference=reference)
+    if charge is not None:
+        return charge
 
     cost = settings.GENERATION_POINTS_COST
     balance = selectors.points_balance(user=user)

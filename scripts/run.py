@@ -8,7 +8,7 @@ SIGINT for background jobs, and a shell script cannot trap a signal that was ign
 import contextlib
 import os
 import signal
-import subprocess
+import subprocess  # nosec B404  # starts our own commands (fixed argv, no shell)
 import sys
 import time
 import urllib.request
@@ -26,7 +26,7 @@ children: list[subprocess.Popen] = []
 
 def start(*args: str) -> None:
     # Each child leads its own process group, so that stopping it also stops whatever it forked.
-    children.append(subprocess.Popen(args, cwd=ROOT, start_new_session=True))
+    children.append(subprocess.Popen(args, cwd=ROOT, start_new_session=True))  # nosec B603  # our argv, no shell
 
 
 def stop(*_):
@@ -51,7 +51,7 @@ def wait_until_up(timeout: float = 60) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            urllib.request.urlopen(f"{BASE}/healthz", timeout=1)  # noqa: S310 (our own loopback URL)
+            urllib.request.urlopen(f"{BASE}/healthz", timeout=1)  # noqa: S310 # nosec B310  # our own loopback URL
             return True
         except OSError:
             time.sleep(0.3)
@@ -63,7 +63,7 @@ def main() -> None:
     signal.signal(signal.SIGTERM, stop)
     var = Path(os.environ.get("VAR_DIR", ROOT / "var"))
     (var / "celery").mkdir(parents=True, exist_ok=True)
-    if subprocess.run([PY, "manage.py", "ensure_superuser"], cwd=ROOT).returncode:
+    if subprocess.run([PY, "manage.py", "ensure_superuser"], cwd=ROOT).returncode:  # nosec B603  # fixed argv
         sys.exit(1)  # it said why (e.g. the configured name belongs to an ordinary account); nothing started yet
     start(
         PY,

@@ -66,11 +66,17 @@ INSTALLED_APPS = [
     "payments",
     "generation",
     "works",
+    "moderation",
+    "notifications",
+    "security",
 ]
 
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # API security: blocked addresses refused, then /api signatures checked, before anything else runs.
+    "security.middleware.IpFilterMiddleware",
+    "security.middleware.RequestSigningMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -305,6 +311,7 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "drf_spectacular.contrib.djangorestframework_camel_case.camelize_serializer_fields",
         "tunee.api.schema.envelope_postprocessing_hook",
+        "security.schema.signing_headers_hook",
     ],
     "ENUM_NAME_OVERRIDES": {"PaymentMethodEnum": ["wechat", "alipay"]},
 }
@@ -375,6 +382,28 @@ CELERY_BEAT_SCHEDULE["generation-sweep"] = {
     "task": "generation.sweep",
     "schedule": GENERATION_SWEEP_INTERVAL,
     "options": {"queue": "default", "expires": GENERATION_SWEEP_INTERVAL * 0.9},
+}
+
+# --- Moderation -----------------------------------------------------------------------------------------------
+# What users publish (prompts, lyrics, titles, descriptions, tags, usernames, photos, avatars) is screened before it
+# is charged or shown. `local`: the word list in the database (admin › Moderation › Words); `wechat`: WeChat content
+# security 2.0 (msgSecCheck for text, mediaCheckAsync for photos with the verdict on the message push), with the
+# local checks for users without an openid and whenever WeChat fails.
+MODERATION_PROVIDER = env.str("MODERATION_PROVIDER", default="local")
+# local: photos go to the staff review queue (kept out of the feed until approved) instead of passing.
+MODERATION_PHOTOS_REVIEW = env.bool("MODERATION_PHOTOS_REVIEW", default=False)
+# A work reported by this many distinct users is kept out of the feed and the share page until staff review it.
+MODERATION_REPORT_THRESHOLD = env.int("MODERATION_REPORT_THRESHOLD", default=3)
+# Verdict log rows older than this many days are purged by the beat job `moderation.purge`.
+MODERATION_LOG_RETENTION_DAYS = env.int("MODERATION_LOG_RETENTION_DAYS", default=180)
+# The Token configured for the mini program's message push (its signature is checked on every push).
+MODERATION_WECHAT_PUSH_TOKEN = env.str("MODERATION_WECHAT_PUSH_TOKEN", default="")
+# A media check with no verdict after this many seconds goes to the staff queue (review) instead of waiting forever.
+MODERATION_MEDIA_TIMEOUT = env.int("MODERATION_MEDIA_TIMEOUT", default=3600)
+CELERY_BEAT_SCHEDULE["moderation-purge"] = {
+    "task": "moderation.purge",
+    "schedule": 3600.0,
+    "options": {"queue": "default", "expires": 3000.0},
 }
 
 # --- Payments -------------------------------------------------------------------------------------------------
@@ -450,13 +479,68 @@ WORKS_PLAY_WINDOW_SECONDS = env.int("WORKS_PLAY_WINDOW_SECONDS", default=1800)
 WORKS_DETAIL_CACHE_SECONDS = env.int("WORKS_DETAIL_CACHE_SECONDS", default=300)
 WORKS_FEED_CACHE_SECONDS = env.int("WORKS_FEED_CACHE_SECONDS", default=60)
 
+# --- Notifications ----------------------------------------------------------------------------------------------
+# When a generation or a work's song completes or fails, its owner is told once per channel (notifications/).
+# WeChat subscribe messages (mini program users with a subscription for the template): the app is WECHAT_APP_ID /
+# WECHAT_APP_SECRET / WECHAT_API_BASE above; nothing is sent while they or the template are unset. Templates are
+# the ids from the mini program console; WECHAT_TEMPLATE_FIELDS maps what the message says (title, outcome, time)
+# to the template's keywords. The pages opened are formatted with the generation id (`{id}`): a work's song opens
+# WECHAT_PAGE_WORK_READY (the mini program finds the work by its generationId), any other generation
+# WECHAT_PAGE_SONG_READY. WECHAT_MINIPROGRAM_STATE: developer, trial or formal (which build the message opens).
+WECHAT_TEMPLATE_SONG_READY = env.str("WECHAT_TEMPLATE_SONG_READY", default="")
+WECHAT_TEMPLATE_SONG_FAILED = env.str("WECHAT_TEMPLATE_SONG_FAILED", default="") or WECHAT_TEMPLATE_SONG_READY
+WECHAT_TEMPLATE_FIELDS = env.dict(
+    "WECHAT_TEMPLATE_FIELDS", default={"title": "thing1", "outcome": "phrase2", "time": "time3"}
+)
+WECHAT_PAGE_SONG_READY = env.str("WECHAT_PAGE_SONG_READY", default="pages/generation/detail?id={id}")
+WECHAT_PAGE_WORK_READY = env.str("WECHAT_PAGE_WORK_READY", default="pages/works/detail?generationId={id}")
+WECHAT_MINIPROGRAM_STATE = env.str("WECHAT_MINIPROGRAM_STATE", default="formal")
+# App push through JPush (the `jpush` SDK) to the devices the app registered (POST /api/devices). Without
+# credentials PUSH_BACKEND is `console`: one line `PUSH to <username>: <text>` per message on the worker's
+# standard output (what `make run` shows); `locmem` keeps an outbox (tests). JPUSH_API_BASE replaces the SDK's
+# push base URL (a local fake in tests).
+JPUSH_APP_KEY = env.str("JPUSH_APP_KEY", default="")
+JPUSH_MASTER_SECRET = env.str("JPUSH_MASTER_SECRET", default="")
+JPUSH_API_BASE = env.str("JPUSH_API_BASE", default="https://api.jpush.cn/v3/")
+JPUSH_APNS_PRODUCTION = env.bool("JPUSH_APNS_PRODUCTION", default=not DEBUG)
+JPUSH_TIMEOUT_SECONDS = env.float("JPUSH_TIMEOUT_SECONDS", default=5.0)
+PUSH_BACKEND = env.str("PUSH_BACKEND", default="jpush" if JPUSH_APP_KEY else "console")
+# Transient provider errors: at most NOTIFICATIONS_MAX_RETRIES retries per message, backoff up to
+# NOTIFICATIONS_RETRY_BACKOFF * 2^n seconds (full jitter); then the message is marked failed, logged and counted.
+NOTIFICATIONS_MAX_RETRIES = env.int("NOTIFICATIONS_MAX_RETRIES", default=5)
+NOTIFICATIONS_RETRY_BACKOFF = env.float("NOTIFICATIONS_RETRY_BACKOFF", default=10.0)
+
+# --- API security ---------------------------------------------------------------------------------------------
+# Signed requests (security/): on, every /api request but the webhooks and the schema pages must carry X-App-Key,
+# X-Timestamp, X-Nonce and X-Signature of an active app key (admin: Security › App keys). On in production.env.example.
+API_SIGNING_REQUIRED = env.bool("API_SIGNING_REQUIRED", default=False)
+# Generation creates (POST /api/generation/create, /api/music/tasks) per user, on top of the general rate.
+THROTTLE_GENERATION_RATE = env.str("THROTTLE_GENERATION_RATE", default="10/min")
+# Pending or processing generations a user may have at once (any route); one more is a 429 and nothing is charged.
+GENERATION_IN_FLIGHT_FREE = env.int("GENERATION_IN_FLIGHT_FREE", default=2)
+GENERATION_IN_FLIGHT_MEMBER = env.int("GENERATION_IN_FLIGHT_MEMBER", default=5)
+# Sensitive fields at rest (tunee/crypto.py): comma-separated Fernet keys, the first encrypts, all decrypt (rotate
+# with `manage.py reencrypt_fields`). Required with DEBUG off; in development one key is derived from SECRET_KEY.
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
+if not FIELD_ENCRYPTION_KEYS:
+    if not DEBUG:
+        raise ImproperlyConfigured("FIELD_ENCRYPTION_KEYS must be set when DEBUG is off")
+    import base64
+    import hashlib
+
+    # the same derivation as tunee.crypto.derive_key (not imported here: settings load before the ORM)
+    _digest = hashlib.sha256(f"tunee-field-encryption:{SECRET_KEY}".encode()).digest()
+    FIELD_ENCRYPTION_KEYS = [base64.urlsafe_b64encode(_digest).decode()]
+
 # --- Logging --------------------------------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Mainland mobile numbers are masked (138****8000) in every log line (tunee/logmask.py).
+    "filters": {"mask_phones": {"()": "tunee.logmask.PhoneMaskFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["mask_phones"]}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.request": {"level": "ERROR"}},
 }

@@ -17,6 +17,8 @@ api_patterns = [
     path("", include("payments.urls")),
     path("", include("generation.urls")),
     path("", include("works.urls")),
+    path("", include("moderation.urls")),
+    path("", include("notifications.urls")),
 ]
 
 urlpatterns = [

@@ -1,10 +1,12 @@
 from django.contrib import admin
-from django.db.models import Count
+from django.db.models import Count, Q
+from django.utils.html import format_html
 
+from moderation import selectors as moderation_selectors
 from tunee.admin import ReadOnlyAdmin
 
 from . import caching, services
-from .models import Like, Tag, Work, WorkTag
+from .models import Like, Tag, Work, WorkInReview, WorkTag
 
 
 class WorkTagInline(admin.TabularInline):
@@ -30,6 +32,7 @@ class WorkAdmin(admin.ModelAdmin):
         ("generation__status", admin.ChoicesFieldListFilter),
         "visibility",
         "hidden",
+        "moderation",
         "featured",
         "created_at",
     )
@@ -44,6 +47,8 @@ class WorkAdmin(admin.ModelAdmin):
         "likes",
         "hidden",
         "featured",
+        "moderation",
+        "moderation_label",
         "processed_at",
         "created_at",
         "updated_at",
@@ -116,3 +121,130 @@ class LikeAdmin(ReadOnlyAdmin):
     list_select_related = ("user", "work")
     search_fields = ("user__username", "work__title", "=work__id")
     raw_id_fields = ("user", "work")
+
+
+@admin.register(WorkInReview)
+class ModerationQueueAdmin(admin.ModelAdmin):
+    """Works under review (or awaiting a media verdict) and works with open reports, newest first. Staff with
+    `works.view_work` see the queue; approving and hiding need `works.change_work` (the `moderate` permission)."""
+
+    list_display = (
+        "photo",
+        "title_or_id",
+        "text",
+        "moderation",
+        "moderation_label",
+        "report_count",
+        "reasons",
+        "creator",
+        "created_at",
+    )
+    list_display_links = ("title_or_id",)
+    list_filter = ("moderation", "hidden", "created_at")
+    search_fields = ("title", "description", "creator__username", "=id")
+    list_select_related = ("creator", "generation")
+    ordering = ("-created_at",)
+    actions = ["approve", "hide", "hide_and_disable_user"]
+    fields = (
+        "photo_large",
+        "title",
+        "description",
+        "style",
+        "tag_names",
+        "moderation",
+        "moderation_label",
+        "hidden",
+        "creator",
+        "created_at",
+        "reports",
+        "verdicts",
+    )
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        reported = moderation_selectors.open_report_subject_ids(subject="work")
+        return (
+            super()
+            .get_queryset(request)
+            .filter(Q(moderation__in=[Work.Moderation.REVIEW, Work.Moderation.PENDING]) | Q(pk__in=reported))
+            .prefetch_related("work_tags__tag")
+        )
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("works.view_work") or request.user.has_perm("works.change_work")
+
+    def has_moderate_permission(self, request):
+        return request.user.has_perm("works.change_work")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="photo")
+    def photo(self, work):
+        image = work.thumbnail or work.image
+        return format_html('<img src="{}" alt="photo" class="queue-photo" style="max-height:80px">', image.url)
+
+    @admin.display(description="photo")
+    def photo_large(self, work):
+        return format_html('<img src="{}" alt="photo" style="max-width:480px">', work.image.url)
+
+    @admin.display(description="title", ordering="title")
+    def title_or_id(self, work):
+        return work.title or str(work.pk)
+
+    @admin.display(description="text")
+    def text(self, work):
+        tags = ", ".join(link.tag.name for link in work.work_tags.all())
+        return format_html("{}<br><small>{}</small>", work.description[:200], tags)
+
+    @admin.display(description="tags")
+    def tag_names(self, work):
+        return ", ".join(link.tag.name for link in work.work_tags.all())
+
+    def _reasons(self, work) -> dict:
+        return moderation_selectors.report_reasons(subject="work", subject_ids=[work.pk]).get(str(work.pk), {})
+
+    @admin.display(description="open reports")
+    def report_count(self, work):
+        return sum(self._reasons(work).values())
+
+    @admin.display(description="reasons")
+    def reasons(self, work):
+        return ", ".join(f"{reason} ×{count}" for reason, count in sorted(self._reasons(work).items()))
+
+    @admin.display(description="reports")
+    def reports(self, work):
+        rows = moderation_selectors.reports_of(subject="work", subject_id=work.pk)
+        return "; ".join(
+            f"{row.created_at:%Y-%m-%d %H:%M} {row.user.username}: {row.reason}{' (closed)' if row.resolved_at else ''}"
+            for row in rows
+        )
+
+    @admin.display(description="verdicts")
+    def verdicts(self, work):
+        rows = moderation_selectors.verdicts_of(subject="work", subject_id=work.pk)
+        return "; ".join(f"{row.source}.{row.field}: {row.outcome} {row.label} ({row.provider})" for row in rows)
+
+    def _decide(self, request, queryset, message, **kwargs):
+        count = services.works_review_decide(work_ids=list(queryset.values_list("pk", flat=True)), **kwargs)
+        self.message_user(request, message.format(count=count))
+
+    @admin.action(description="Approve (back to the feed and the share page)", permissions=["moderate"])
+    def approve(self, request, queryset):
+        self._decide(request, queryset, "{count} work(s) approved", approve=True)
+
+    @admin.action(description="Hide (rejected: out of the feed and the share page)", permissions=["moderate"])
+    def hide(self, request, queryset):
+        self._decide(request, queryset, "{count} work(s) hidden", approve=False)
+
+    @admin.action(description="Hide and disable the creator", permissions=["moderate"])
+    def hide_and_disable_user(self, request, queryset):
+        self._decide(
+            request, queryset, "{count} work(s) hidden, their creators disabled", approve=False, disable_creators=True
+        )

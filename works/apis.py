@@ -16,13 +16,22 @@ from tunee.api.throttles import UserRateThrottle
 
 from . import caching, selectors, services
 from .images import TOO_LARGE
-from .serializers import LikeOutput, PlayOutput, WorkCreateInput, WorkSerializer, WorkUpdateInput
+from .serializers import (
+    LikeOutput,
+    PlayOutput,
+    WorkCreateInput,
+    WorkReportInput,
+    WorkReportOutput,
+    WorkSerializer,
+    WorkUpdateInput,
+)
 
 CREATED = T("作品已创建，歌曲生成中", "Work created, its song is being made")
 UPDATED = T("作品已更新", "Work updated")
 DELETED = T("作品已删除", "Work deleted")
 LIKED = T("已点赞", "Liked")
 UNLIKED = T("已取消点赞", "Like removed")
+REPORTED = T("举报已收到，我们会尽快处理", "Report received; we will look at it soon")
 BAD_CREATOR = T("必须是用户 ID 或 me", "Must be a user id or me")
 BAD_TAG = T("标签不能包含空字符", "A tag cannot contain NUL characters")
 MULTIPART_SLACK = 1024 * 1024  # room for the other form fields and the multipart framing
@@ -199,3 +208,19 @@ class WorkPlayApi(APIView):
         work = selectors.work_get_visible(user=request.user, work_id=work_id)
         plays = services.work_play(work=work, client=client_ip(request) or "unknown")
         return ok({"plays": plays})
+
+
+class WorkReportApi(APIView):
+    @extend_schema(
+        request=WorkReportInput,
+        responses=WorkReportOutput,
+        tags=["works"],
+        summary="Report a work (once per user and work: a second report is 11000); reported by "
+        "MODERATION_REPORT_THRESHOLD users, it is kept out of the feed until staff review it",
+    )
+    def post(self, request, work_id):
+        work = selectors.work_get_visible(user=request.user, work_id=work_id)
+        data = WorkReportInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.work_report(user=request.user, work=work, reason=data.validated_data["reason"])
+        return ok({"reported": True}, message=REPORTED)

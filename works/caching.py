@@ -9,29 +9,25 @@ evicted from the cache comes back as a new one and never revives an old entry.
 What the works app is not told about is a song finishing (the generation app does not know works). So:
 - a work's detail is cached only once its generation is finished (completed or failed), when its status can no
   longer change;
-- the feed's key also holds a fingerprint of recently finished work songs (selectors.
-  work_generations_completion_marker), read with one indexed query, so that a song finishing changes the key.
+- the feed's key also holds the generation app's token of finished generations (generation.selectors.
+  finished_version, replaced whenever one completes or fails), so that a song finishing changes the key; it is
+  read from the cache with the feed's own token, in one round trip.
 
 Cached values never depend on who asks: `liked` is filled in per request afterwards (one small query).
 """
 
-import datetime
 import uuid
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.utils import timezone, translation
+from django.utils import translation
 
 from generation.models import Generation
-
-from . import selectors
+from generation.selectors import FINISHED_VERSION_KEY, finished_version
 
 FEED_VERSION_KEY = "works:version:feed"
 FINISHED = {Generation.Status.COMPLETED, Generation.Status.FAILED}
-# A work's song finishes within minutes of its creation (the pipeline fails it after GENERATION_TIMEOUT), so only
-# generations created within this window can still change the feed.
-COMPLETION_WINDOW = datetime.timedelta(days=1)
 
 
 def _work_token_key(work_id) -> str:
@@ -75,9 +71,10 @@ def detail_get(work_id, build) -> dict | None:
 
 def feed_first_page_get(page_size: int, build) -> dict:
     """The public feed's first page (`{list, pagination}`, without `liked`), from the cache or from `build()`."""
-    since = timezone.now() - COMPLETION_WINDOW
-    marker = selectors.work_generations_completion_marker(since=since)
-    key = f"works:feed:{_token(FEED_VERSION_KEY)}:{marker}:{page_size}"
+    tokens = cache.get_many([FEED_VERSION_KEY, FINISHED_VERSION_KEY])
+    feed = tokens.get(FEED_VERSION_KEY) or _token(FEED_VERSION_KEY)
+    finished = tokens.get(FINISHED_VERSION_KEY) or finished_version()
+    key = f"works:feed:{feed}:{finished}:{page_size}"
     data = cache.get(key)
     if data is None:
         data = build()

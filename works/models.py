@@ -70,6 +70,20 @@ class Work(models.Model):
         "visibility, until staff unhide it; the creator still sees it",
     )
 
+    class Moderation(models.TextChoices):
+        APPROVED = "approved", "approved"
+        PENDING = "pending", "pending (a media verdict is awaited)"
+        REVIEW = "review", "review (staff decide)"
+        REJECTED = "rejected", "rejected"
+
+    moderation = models.CharField(
+        max_length=10,
+        choices=Moderation.choices,
+        default=Moderation.APPROVED,
+        help_text="content screening: only approved works reach the feed and the share page (moderation app)",
+    )
+    moderation_label = models.CharField(max_length=200, blank=True, help_text="why screening flagged it")
+
     processed_at = models.DateTimeField(
         null=True, blank=True, help_text="when the photo was thumbnailed and described and the song was started"
     )
@@ -95,6 +109,15 @@ class Work(models.Model):
     def status(self) -> str:
         """The work's status is its generation's: pending → processing → completed | failed."""
         return self.generation.status
+
+
+class WorkInReview(Work):
+    """The staff's moderation queue (works/admin.py): works under review or reported, newest first."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "work to review"
+        verbose_name_plural = "moderation queue"
 
 
 class WorkTag(models.Model):

@@ -3,8 +3,10 @@ from rest_framework import serializers
 from accounts.selectors import user_avatar_url
 from generation.models import Generation
 from generation.serializers import TagListField
+from moderation.models import Report
 from tunee.storage import public_url
 
+from . import selectors
 from .models import Work
 
 TITLE_MAX = 100
@@ -60,6 +62,11 @@ class WorkSerializer(serializers.Serializer):
     visibility = serializers.ChoiceField(choices=Work.Visibility.choices)
     featured = serializers.BooleanField()
     hidden = serializers.BooleanField(help_text="hidden by staff: only its creator sees it until staff unhide it")
+    moderation = serializers.ChoiceField(
+        choices=Work.Moderation.choices,
+        help_text="content screening: approved, pending (a photo check is awaited), review (staff decide) or "
+        "rejected; only approved works reach the feed and the share page",
+    )
     created_at = serializers.DateTimeField()
     generation_id = serializers.UUIDField()
     error_message = serializers.SerializerMethodField()
@@ -88,7 +95,7 @@ class WorkSerializer(serializers.Serializer):
         return {"id": creator.pk, "username": creator.username, "avatar_url": user_avatar_url(user=creator)}
 
     def get_tags(self, work) -> list[str]:
-        return [link.tag.name for link in work.work_tags.all()]
+        return selectors.tag_names(work)
 
     def get_liked(self, work) -> bool:
         return bool(getattr(work, "liked", False))
@@ -96,6 +103,14 @@ class WorkSerializer(serializers.Serializer):
     def get_error_message(self, work) -> str | None:
         """Why the song failed, in the reader's language (both are stored)."""
         return work.generation.error_text or None
+
+
+class WorkReportInput(serializers.Serializer):
+    reason = serializers.ChoiceField(choices=Report.Reason.choices)
+
+
+class WorkReportOutput(serializers.Serializer):
+    reported = serializers.BooleanField()
 
 
 class LikeOutput(serializers.Serializer):

@@ -24,6 +24,8 @@ from django.utils import timezone
 from generation.models import Generation
 from generation.services import clean_tags, generation_create, generation_fail, generation_start
 from membership.selectors import quota_ensure_payable
+from moderation import services as moderation
+from moderation.models import Outcome
 from tunee.api.errors import ApiError, Code
 from tunee.api.i18n import T
 
@@ -74,13 +76,21 @@ def work_create(
     transaction, so that no database transaction stays open during file work.
     """
     quota_ensure_payable(user=user)
+    work_id = uuid.uuid4()
+    names = _clean_tags(tags)
+    # What the creator wrote is screened before anything is charged or stored (60001 when refused).
+    screening = moderation.content_screen(
+        user=user,
+        source="work",
+        fields={"title": title, "description": description, "style": style, "tags": names},
+        subject="work",
+        subject_id=work_id,
+    )
     try:
         photo = photo_prepare(image)
     except PhotoRefused as refused:
         raise refused.as_api_error() from None
 
-    work_id = uuid.uuid4()
-    names = _clean_tags(tags)
     stored = default_storage.save(
         upload_photo(Work(pk=work_id), f"photo.{photo.extension}"), ContentFile(photo.content)
     )
@@ -95,7 +105,12 @@ def work_create(
                 tags=names,
                 image=stored,
                 enqueue=False,
+                screen=False,  # screened above, before the photo was even decoded
             )
+            photo_state = moderation.media_screen(
+                user=user, source="work", field_name="photo", subject="work", subject_id=work_id, file_name=stored
+            )
+            state, label = _moderation_state(screening, photo_state)
             work = Work.objects.create(
                 id=work_id,
                 creator=user,
@@ -104,6 +119,8 @@ def work_create(
                 description=description,
                 style=style,
                 image=stored,
+                moderation=state,
+                moderation_label=label,
             )
             _tags_set(work=work, names=names)
             transaction.on_commit(lambda: _enqueue_process(work_id))
@@ -111,6 +128,19 @@ def work_create(
         default_storage.delete(stored)
         raise
     return work
+
+
+def _moderation_state(screening, photo_state: str) -> tuple[str, str]:
+    """A new work's review state: review when a text or the photo needs staff, pending while WeChat reads the photo,
+    approved otherwise."""
+    label = screening.label
+    if photo_state == Outcome.REVIEW:
+        label = ", ".join(part for part in (label, "photo:manual") if part)
+    if screening.outcome == Outcome.REVIEW or photo_state == Outcome.REVIEW:
+        return Work.Moderation.REVIEW, label
+    if photo_state == "pending":
+        return Work.Moderation.PENDING, label
+    return Work.Moderation.APPROVED, label
 
 
 def _enqueue_process(work_id) -> None:
@@ -182,21 +212,32 @@ def work_fill(*, work_id) -> bool:
     analysis = generation["image_analysis"]
     if not isinstance(analysis, dict):
         return generation["status"] in FINISHED
-    changed = []
+    candidates = {}
     for field, value in (
         ("title", generation["title"]),
         ("description", analysis.get("description")),
         ("style", generation["style"]),
     ):
         if not getattr(work, field) and isinstance(value, str) and value.strip():
-            setattr(work, field, value.strip()[: Work._meta.get_field(field).max_length])
-            changed.append(field)
-    if changed:
-        work.save(update_fields=[*changed, "updated_at"])
+            candidates[field] = value.strip()[: Work._meta.get_field(field).max_length]
     if not work.work_tags.exists():
         names = _clean_tags(generation["tags"] if isinstance(generation["tags"], list) else [])
         if names:
-            _tags_set(work=work, names=names)
+            candidates["tags"] = names
+    # The vision model's text is screened like the creator's before it is shown: a field flagged risky or for review
+    # is simply not used (the blank stays). With WeChat this holds the row lock during its calls; a job, not a request.
+    screening = moderation.content_check(
+        user=work.creator, source="work_vision", fields=candidates, subject="work", subject_id=work.pk
+    )
+    for field in (*screening.risky, *screening.review):
+        candidates.pop(field, None)
+    names = candidates.pop("tags", None)
+    for field, value in candidates.items():
+        setattr(work, field, value)
+    if candidates:
+        work.save(update_fields=[*candidates, "updated_at"])
+    if names:
+        _tags_set(work=work, names=names)
     caching.invalidate(work.pk)
     return True
 
@@ -220,16 +261,33 @@ def work_update(
     tags: list[str] | None = None,
     visibility: str | None = None,
 ) -> Work:
-    """Edit what the creator may edit; fields left as None stay as they are."""
+    """Edit what the creator may edit; fields left as None stay as they are. New text is screened first (60001,
+    nothing changed); text that needs a review sends the work back to the staff queue."""
+    names = _clean_tags(tags) if tags is not None else None
+    screening = moderation.content_screen(
+        user=work.creator,
+        source="work",
+        fields={
+            "title": title if title is not None and title != work.title else "",
+            "description": description if description is not None and description != work.description else "",
+            "tags": names or [],
+        },
+        subject="work",
+        subject_id=work.pk,
+    )
     changed = []
+    if screening.outcome == Outcome.REVIEW and work.moderation != Work.Moderation.REJECTED:
+        work.moderation = Work.Moderation.REVIEW
+        work.moderation_label = screening.label
+        changed += ["moderation", "moderation_label"]
     for field, value in (("title", title), ("description", description), ("visibility", visibility)):
         if value is not None and getattr(work, field) != value:
             setattr(work, field, value)
             changed.append(field)
     if changed:
         work.save(update_fields=[*changed, "updated_at"])
-    if tags is not None:
-        _tags_set(work=work, names=_clean_tags(tags))
+    if names is not None:
+        _tags_set(work=work, names=names)
     caching.invalidate(work.pk)
     return work
 
@@ -305,5 +363,62 @@ def works_moderate(*, work_ids: Iterable, hidden: bool | None = None, featured: 
     if not changes or not ids:
         return 0
     count = Work.objects.filter(pk__in=ids).update(**changes, updated_at=timezone.now())
+    caching.invalidate(*ids)
+    return count
+
+
+# --- content safety (moderation app) ------------------------------------------------------------------------------
+
+
+def work_report(*, user, work: Work, reason: str) -> None:
+    """A user reports a work (once: a second report of the same work is 11000). Reported by
+    MODERATION_REPORT_THRESHOLD distinct users, an approved work goes to the staff queue, out of the feed."""
+    count = moderation.report_create(user=user, subject="work", subject_id=work.pk, reason=reason)
+    if count >= settings.MODERATION_REPORT_THRESHOLD:
+        updated = Work.objects.filter(pk=work.pk, moderation=Work.Moderation.APPROVED).update(
+            moderation=Work.Moderation.REVIEW, moderation_label=f"reports:{count}", updated_at=timezone.now()
+        )
+        if updated:
+            caching.invalidate(work.pk)
+
+
+@transaction.atomic
+def work_moderation_verdict(*, subject_id, field: str, outcome: str, label: str, file_name: str = "") -> None:
+    """A verdict that arrived later (WeChat's media push, a media check timing out): risky rejects the work (out of
+    the feed and the share page), review sends it to staff, pass approves one that was only waiting for it."""
+    work = Work.objects.select_for_update().filter(pk=subject_id).first()
+    if work is None:
+        return
+    note = f"{field}:{label or outcome}"
+    if outcome == Outcome.RISKY:
+        state = Work.Moderation.REJECTED
+    elif outcome == Outcome.REVIEW:
+        state = work.moderation if work.moderation == Work.Moderation.REJECTED else Work.Moderation.REVIEW
+    else:
+        state = Work.Moderation.APPROVED if work.moderation == Work.Moderation.PENDING else work.moderation
+        note = ""
+    label_text = ", ".join(part for part in (work.moderation_label, note) if part)[:200]
+    if state != work.moderation or label_text != work.moderation_label:
+        work.moderation, work.moderation_label = state, label_text
+        work.save(update_fields=["moderation", "moderation_label", "updated_at"])
+        caching.invalidate(work.pk)
+
+
+@transaction.atomic
+def works_review_decide(*, work_ids: Iterable, approve: bool, disable_creators: bool = False) -> int:
+    """Staff decide on works in the queue: approve (back to the feed, unhidden) or hide (rejected and hidden), and
+    optionally disable their creators. The works' open reports are closed. Returns how many works changed."""
+    from accounts.models import User
+    from accounts.services import user_disable
+
+    ids = list(work_ids)
+    if not ids:
+        return 0
+    state = Work.Moderation.APPROVED if approve else Work.Moderation.REJECTED
+    count = Work.objects.filter(pk__in=ids).update(moderation=state, hidden=not approve, updated_at=timezone.now())
+    moderation.reports_resolve(subject="work", subject_ids=ids)
+    if disable_creators:
+        for creator in User.objects.filter(works__pk__in=ids).distinct():
+            user_disable(user=creator)
     caching.invalidate(*ids)
     return count

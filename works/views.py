@@ -29,6 +29,6 @@ def work_share(request, work_id):
         "audio_url": public_url(work.generation.audio),
         "cover_url": public_url(work.generation.cover),
         "page_url": f"{settings.PUBLIC_BASE_URL}/w/{work.pk}",
-        "tags": [link.tag.name for link in work.work_tags.all()],
+        "tags": selectors.tag_names(work),
     }
     return render(request, "works/share.html", context)

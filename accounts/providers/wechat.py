@@ -29,6 +29,7 @@ class WechatIdentity:
     unionid: str | None = None
     nickname: str = ""
     avatar_url: str = ""
+    session_key: str = ""  # mini program only: kept encrypted, for decrypting what the client sends later
 
 
 def _base() -> str:
@@ -57,13 +58,15 @@ def _miniprogram(code: str) -> WechatIdentity:
     client = WeChatClient(
         settings.WECHAT_APP_ID,
         settings.WECHAT_APP_SECRET,
-        access_token="unused-by-jscode2session",  # noqa: S106 (not a secret: stops a token fetch from the real host)
+        access_token="unused-by-jscode2session",  # noqa: S106 # nosec B106  # a placeholder: no token fetch
         timeout=_timeout(),
         auto_retry=False,
     )
     client.wxa.API_BASE_URL = _base()
     result = client.wxa.code_to_session(code)
-    return WechatIdentity(openid=result["openid"], unionid=result.get("unionid") or None)
+    return WechatIdentity(
+        openid=result["openid"], unionid=result.get("unionid") or None, session_key=result.get("session_key") or ""
+    )
 
 
 def _app(code: str) -> WechatIdentity:

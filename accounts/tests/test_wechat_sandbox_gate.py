@@ -87,6 +87,7 @@ def test_wechat_sandbox_defaults_to_debug(tmp_path, env, expected):
     environment.update(DJANGO_SETTINGS_MODULE="tunee.settings", VAR_DIR=str(tmp_path / "var"), **env)
     if env.get("DEBUG") == "0":
         environment.update(SECRET_KEY="x" * 50, REDIS_URL=environment.get("REDIS_URL") or "redis://127.0.0.1:6379/0")
+        environment.setdefault("FIELD_ENCRYPTION_KEYS", "Vq7o0m0pQ3s1yJt3o2mS9c5b7d0Jk2Lr8uH6zQw4XyA=")
 
     result = subprocess.run(
         [sys.executable, "-c", probe], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=60

@@ -155,7 +155,8 @@ class MusicRequest:
     `duration` is in seconds (10-240). `seed`: any string; the local provider renders identical bytes for an
     identical request, seed included. Pass the generation's id: a retried job then renders the same song, and two
     users with the same prompt still get different songs. `callback_url`: where a provider that calls back
-    (suno) should POST; providers that finish at once ignore it.
+    (suno) should POST; providers that finish at once ignore it. `high_quality`: the song is a member's, who may
+    download the high-quality file (the local provider makes its 320 kbps MP3 only then).
     """
 
     prompt: str = ""
@@ -170,6 +171,7 @@ class MusicRequest:
     image: ImageAnalysis | None = None
     seed: str = ""
     callback_url: str | None = None
+    high_quality: bool = False
 
     def __post_init__(self):
         if isinstance(self.tags, str):

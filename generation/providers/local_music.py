@@ -400,9 +400,11 @@ class Composition:
 
 
 def request_digest(request: MusicRequest) -> str:
-    """SHA-256 of everything that shapes the song (callback_url excluded): the song's identity."""
+    """SHA-256 of everything that shapes the song (callback_url and high_quality excluded: a member's song is the
+    same song, with one more file): the song's identity."""
     data = request.to_dict()
     data.pop("callback_url", None)
+    data.pop("high_quality", None)
     return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
@@ -856,9 +858,9 @@ class LocalMusicProvider:
         composition = compose(request)
         stereo = render(composition, request.duration)
         tag = synth.id3_tag(title=composition.title, genre=STYLE_LABELS[composition.style]["en"])
-        audio, audio_hq = (
-            tag + mp3 for mp3 in synth.encode_mp3s(stereo, bitrates=(self.standard_bitrate, self.hq_bitrate))
-        )
+        # The 320 kbps file only for members' songs: nobody else may download it, and it costs as much as the rest.
+        bitrates = (self.standard_bitrate, self.hq_bitrate) if request.high_quality else (self.standard_bitrate,)
+        audio, *hq = (tag + mp3 for mp3 in synth.encode_mp3s(stereo, bitrates=bitrates))
         del stereo
         palette = request.image.palette if request.image and request.image.palette else None
         subtitle = f"{STYLE_LABELS[composition.style]['zh']} · {composition.key_name} · {composition.tempo} BPM"
@@ -870,7 +872,7 @@ class LocalMusicProvider:
             title=composition.title,
             duration=float(request.duration),
             audio=Asset.inline(audio, "audio/mpeg", "mp3"),
-            audio_hq=Asset.inline(audio_hq, "audio/mpeg", "mp3"),
+            audio_hq=Asset.inline(hq[0], "audio/mpeg", "mp3") if hq else None,
             cover=Asset.inline(cover, "image/jpeg", "jpg"),
             lyrics=request.lyrics or (request.image.lyrics if request.image else None),
             provider_track_id=f"local-{digest[:32]}",

@@ -72,7 +72,7 @@ def crash_after_claim(generation) -> None:
 # --- the happy path -------------------------------------------------------------------------------------------
 
 
-def test_a_generation_completes_with_both_qualities_and_a_cover_in_our_storage(
+def test_a_generation_completes_with_its_audio_and_a_cover_in_our_storage(
     user, broker, django_capture_on_commit_callbacks, auth_api
 ):
     generation = create(user, django_capture_on_commit_callbacks, style="pop", mood="happy")
@@ -87,13 +87,12 @@ def test_a_generation_completes_with_both_qualities_and_a_cover_in_our_storage(
     assert generation.provider_response["submit"]["composition"]
     assert generation.started_at <= generation.completed_at
     assert generation.charge.refunded_at is None
-    assert stored_names(generation) == ["audio-hq.mp3", "audio.mp3", "cover.jpg"]
+    # a free user's song: no 320 kbps file is made (nobody could download it); the standard one stands for it
+    assert stored_names(generation) == ["audio.mp3", "cover.jpg"]
+    assert generation.audio_hq.name == generation.audio.name
     with default_storage.open(generation.audio.name) as audio:
         standard = MP3(io.BytesIO(audio.read()))
-    with default_storage.open(generation.audio_hq.name) as audio:
-        hq = MP3(io.BytesIO(audio.read()))
-    assert abs(standard.info.length - 10) <= 1 and abs(hq.info.length - 10) <= 1
-    assert (standard.info.bitrate, hq.info.bitrate) == (128000, 320000)
+    assert abs(standard.info.length - 10) <= 1 and standard.info.bitrate == 128000
     assert generation.result_title and generation.result_duration == 10.0
 
     result = auth_api.get(f"/api/generation/{generation.pk}").json()["data"]["result"]
@@ -101,19 +100,29 @@ def test_a_generation_completes_with_both_qualities_and_a_cover_in_our_storage(
     assert result["coverUrl"] == f"http://testserver/media/{generation.cover.name}"
     assert re.fullmatch(rf"generations/{generation.pk}/audio-[0-9a-f]{{32}}\.mp3", generation.audio.name)
     assert re.fullmatch(rf"generations/{generation.pk}/cover-[0-9a-f]{{32}}\.jpg", generation.cover.name)
-    assert result["hqAudioUrl"] is None  # free user: the HQ file is kept, not shown
+    assert result["hqAudioUrl"] is None  # free user
 
 
-def test_members_run_on_the_priority_queue_and_see_the_hq_file(member, api, broker, django_capture_on_commit_callbacks):
+def test_members_run_on_the_priority_queue_and_get_both_qualities(
+    member, api, broker, django_capture_on_commit_callbacks
+):
     generation = create(member, django_capture_on_commit_callbacks)
     assert broker[0][1] == "generation_priority"
 
     drain(broker)
 
+    generation.refresh_from_db()
+    assert stored_names(generation) == ["audio-hq.mp3", "audio.mp3", "cover.jpg"]
+    with default_storage.open(generation.audio.name) as audio:
+        standard = MP3(io.BytesIO(audio.read()))
+    with default_storage.open(generation.audio_hq.name) as audio:
+        hq = MP3(io.BytesIO(audio.read()))
+    assert abs(standard.info.length - 10) <= 1 and abs(hq.info.length - 10) <= 1
+    assert (standard.info.bitrate, hq.info.bitrate) == (128000, 320000)
     api.force_authenticate(member)
     result = api.get(f"/api/generation/{generation.pk}").json()["data"]["result"]
     assert result["hqAudioUrl"].startswith("http://testserver/media-signed/")  # expires; its file is private
-    assert name_of(result["hqAudioUrl"]) == Generation.objects.get(pk=generation.pk).audio_hq.name
+    assert name_of(result["hqAudioUrl"]) == generation.audio_hq.name
     assert result["audioUrl"] != result["hqAudioUrl"]
 
 
@@ -140,7 +149,7 @@ def test_a_job_delivered_twice_runs_once(user, broker, django_capture_on_commit_
     assert drain(broker) == ["completed", "skipped"]
     generation.refresh_from_db()
     assert generation.attempts == 1
-    assert stored_names(generation) == ["audio-hq.mp3", "audio.mp3", "cover.jpg"]
+    assert stored_names(generation) == ["audio.mp3", "cover.jpg"]
 
 
 def test_a_duplicate_arriving_while_a_worker_holds_the_generation_does_nothing(
@@ -170,7 +179,7 @@ def test_a_worker_killed_mid_job_is_resumed_by_the_sweeper_once_its_lease_ends(
     generation.refresh_from_db()
     assert (generation.status, generation.attempts) == ("completed", 2)
     assert generation.charge.refunded_at is None
-    assert stored_names(generation) == ["audio-hq.mp3", "audio.mp3", "cover.jpg"]
+    assert stored_names(generation) == ["audio.mp3", "cover.jpg"]
 
 
 def test_a_worker_killed_mid_job_past_the_timeout_is_failed_and_refunded_once(
@@ -591,8 +600,6 @@ def test_the_admin_lists_filters_searches_and_shows_a_generation(
         assert response.status_code == 200 and str(generation.pk) in response.content.decode()
     page = client.get(f"/admin/generation/generation/{generation.pk}/change/")
     assert page.status_code == 200 and "Run time" in page.content.decode()
-    generation.refresh_from_db()
-    assert generation.audio_hq.name.startswith("private/")
     hq_link = page.content.decode().split("/media-signed/", 1)[1].split('"', 1)[0]
     assert client.get(f"/media-signed/{hq_link}").status_code == 200  # staff reach the members' file
     assert client.get("/admin/generation/generation/add/").status_code == 403

@@ -71,9 +71,9 @@ def test_a_generation_stores_its_files_in_the_bucket(
 
     generation = Generation.objects.get(pk=generation.pk)
     keys = {item["Key"] for item in client.list_objects_v2(Bucket=BUCKET)["Contents"]}
-    assert keys == {generation.audio.name, generation.audio_hq.name, generation.cover.name}
+    assert keys == {generation.audio.name, generation.cover.name}  # a free user's song: no high-quality file
+    assert generation.audio_hq.name == generation.audio.name
     assert re.fullmatch(rf"generations/{generation.pk}/audio-[0-9a-f]{{32}}\.mp3", generation.audio.name)
-    assert re.fullmatch(rf"private/generations/{generation.pk}/audio-hq-[0-9a-f]{{32}}\.mp3", generation.audio_hq.name)
     assert re.fullmatch(rf"generations/{generation.pk}/cover-[0-9a-f]{{32}}\.jpg", generation.cover.name)
     stored = client.get_object(Bucket=BUCKET, Key=generation.audio.name)
     assert abs(MP3(io.BytesIO(stored["Body"].read())).info.length - 10) <= 1
@@ -96,6 +96,7 @@ def test_a_members_hq_download_is_a_presigned_url_that_expires(
         generation = services.generation_create(user=member, prompt="夜空", duration=10)
     assert pipeline.generation_advance(generation_id=str(generation.pk)) == "completed"
     name = Generation.objects.get(pk=generation.pk).audio_hq.name
+    assert re.fullmatch(rf"private/generations/{generation.pk}/audio-hq-[0-9a-f]{{32}}\.mp3", name)
 
     api.force_authenticate(member)
     url = api.get(f"/api/generation/{generation.pk}").json()["data"]["result"]["hqAudioUrl"]

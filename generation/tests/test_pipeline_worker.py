@@ -94,7 +94,7 @@ def test_a_job_sent_twice_runs_once(celery_worker, auth_api):
 
     generation = Generation.objects.get(pk=generation_id)
     assert generation.attempts == 1
-    assert stored_files(generation_id) == ["audio-hq.mp3", "audio.mp3", "cover.jpg"]
+    assert stored_files(generation_id) == ["audio.mp3", "cover.jpg"]
 
 
 def test_suno_end_to_end_against_a_slow_gateway_with_a_callback(suno, celery_worker, auth_api, api, song_files):

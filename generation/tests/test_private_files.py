@@ -77,15 +77,26 @@ def test_a_members_hq_file_is_reached_only_through_an_expiring_link(
     assert client.get(local(result["audioUrl"])).status_code == 200  # the standard file stays a plain link
 
 
-def test_a_free_user_gets_no_hq_link_and_the_public_urls_reveal_nothing_of_it(
+def test_a_free_user_gets_no_hq_link_and_no_hq_file_is_made(
     user, auth_api, django_capture_on_commit_callbacks, no_jobs
 ):
     generation = run(user, django_capture_on_commit_callbacks, no_jobs)
     result = auth_api.get(f"/api/generation/{generation.pk}").json()["data"]["result"]
 
     assert result["hqAudioUrl"] is None
+    assert not default_storage.exists(f"private/generations/{generation.pk}")
+    assert generation.audio_hq.name == generation.audio.name  # nothing private to guess
+    tokens = {re.search(TOKEN, name).group() for name in (generation.audio.name, generation.cover.name)}
+    assert len(tokens) == 2  # one independent token per file
+
+
+def test_a_members_public_urls_reveal_nothing_of_the_hq_file(member, api, django_capture_on_commit_callbacks, no_jobs):
+    generation = run(member, django_capture_on_commit_callbacks, no_jobs)
+    api.force_authenticate(member)
+    result = api.get(f"/api/generation/{generation.pk}").json()["data"]["result"]
+
     hq_token = re.search(TOKEN, generation.audio_hq.name).group()
-    assert hq_token not in str(result)
+    assert hq_token not in result["audioUrl"] and hq_token not in result["coverUrl"]
     tokens = {re.search(TOKEN, name).group() for name in (generation.audio.name, generation.cover.name)}
     assert len(tokens | {hq_token}) == 3  # one independent token per file
 

@@ -59,8 +59,18 @@ def mp3_frames(data: bytes) -> list[tuple[int, int, int]]:
 
 @pytest.fixture(scope="module")
 def song():
-    request = MusicRequest(prompt="一首轻快的流行歌曲", style="pop", mood="happy", duration=30, seed="gen-1")
+    request = MusicRequest(
+        prompt="一首轻快的流行歌曲", style="pop", mood="happy", duration=30, seed="gen-1", high_quality=True
+    )
     return request, LocalMusicProvider().submit(request)
+
+
+def test_a_free_users_song_has_no_high_quality_file_and_the_same_standard_one(song):
+    request, members = song
+    free = LocalMusicProvider().submit(MusicRequest.from_dict({**request.to_dict(), "high_quality": False}))
+
+    assert free.result.track.audio_hq is None
+    assert free.result.track.audio.data == members.result.track.audio.data
 
 
 def test_a_real_mp3_comes_out_at_128_and_320_kbps_for_the_asked_duration(song):

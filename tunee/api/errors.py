@@ -52,6 +52,12 @@ class Code(Enum):
         "The order cannot be paid or changed in its current state",
     )
     UPSTREAM_FAILED = (50000, 502, "上游服务暂时不可用", "An upstream provider failed or is unreachable")
+    CONTENT_REFUSED = (
+        60001,
+        422,
+        "内容未通过安全审核，请修改后重试",
+        "The content was refused by screening; please change it",
+    )
 
     def __init__(self, code: int, status: int, zh: str, en: str):
         self.code = code

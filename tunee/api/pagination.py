@@ -14,6 +14,8 @@ from .i18n import T
 DEFAULT_PAGE_SIZE = 10
 MAX_PAGE_SIZE = 100
 NOT_POSITIVE_INTEGER = T("必须是大于 0 的整数", "Must be an integer greater than 0")
+MAX_VALUE = 2**31 - 1
+TOO_LARGE = T("数值过大", "Too large")
 
 
 def _positive_int(raw, field: str, errors: dict) -> int | None:
@@ -25,6 +27,9 @@ def _positive_int(raw, field: str, errors: dict) -> int | None:
         value = 0
     if value < 1:
         errors[field] = [str(NOT_POSITIVE_INTEGER)]
+        return None
+    if value > MAX_VALUE:  # no page is that far, and the number could not even be rendered back as JSON
+        errors[field] = [str(TOO_LARGE)]
         return None
     return value
 

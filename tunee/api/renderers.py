@@ -1,11 +1,21 @@
-"""JSON rendering: camelCase keys, the envelope around anything a view returns, contract date-times."""
+"""JSON rendering: camelCase keys, the envelope around anything a view returns, contract date-times.
+
+orjson writes the bytes (several times faster than the standard library's encoder); keys are camelized by the same
+rule as djangorestframework-camel-case's renderer, with each key's conversion remembered (a response repeats the
+same few dozen keys), so the two together cost a fraction of what they did.
+"""
 
 import datetime
 import decimal
+import types
 import uuid
+from functools import lru_cache
 
-from djangorestframework_camel_case.render import CamelCaseJSONRenderer
-from rest_framework.utils.encoders import JSONEncoder
+import orjson
+from django.utils.encoding import force_str
+from django.utils.functional import Promise
+from djangorestframework_camel_case.util import camelize_re, underscore_to_camel
+from rest_framework.renderers import BaseRenderer
 
 from .envelope import Envelope, success_body
 
@@ -18,23 +28,54 @@ def format_datetime(value: datetime.datetime) -> str:
     return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
 
 
-class ContractJSONEncoder(JSONEncoder):
-    def default(self, obj):
-        if isinstance(obj, datetime.datetime):
-            return format_datetime(obj)
-        if isinstance(obj, decimal.Decimal):
-            # Money is stored exactly and shown in yuan as a JSON number with at most 2 decimals.
-            return float(obj)
-        if isinstance(obj, uuid.UUID):
-            return str(obj)
-        return super().default(obj)
+@lru_cache(maxsize=4096)
+def camel_key(key: str) -> str:
+    """`points_cost` → `pointsCost` (djangorestframework-camel-case's rule)."""
+    return camelize_re.sub(underscore_to_camel, key) if "_" in key else key
 
 
-class EnvelopeRenderer(CamelCaseJSONRenderer):
-    encoder_class = ContractJSONEncoder
+def camelize(data):
+    """Keys of every mapping camelized, lists and tuples as lists, lazy strings as strings; the rest as it is."""
+    if isinstance(data, dict):
+        out = {}
+        for key, value in data.items():
+            if isinstance(key, Promise):
+                key = force_str(key)
+            out[camel_key(key) if isinstance(key, str) else key] = camelize(value)
+        return out
+    if isinstance(data, list | tuple | set | frozenset | types.GeneratorType):
+        return [camelize(item) for item in data]
+    if isinstance(data, Promise):
+        return force_str(data)
+    return data
+
+
+def _default(obj):
+    if isinstance(obj, datetime.datetime):
+        return format_datetime(obj)
+    if isinstance(obj, decimal.Decimal):
+        # Money is stored exactly and shown in yuan as a JSON number with at most 2 decimals.
+        return float(obj)
+    if isinstance(obj, uuid.UUID | Promise):
+        return str(obj)
+    if isinstance(obj, datetime.date | datetime.time):
+        return obj.isoformat()
+    raise TypeError(f"{type(obj).__name__} is not JSON serializable")
+
+
+def dumps(data) -> bytes:
+    return orjson.dumps(data, default=_default, option=orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_NON_STR_KEYS)
+
+
+class EnvelopeRenderer(BaseRenderer):
+    media_type = "application/json"
+    format = "json"
+    charset = None  # UTF-8, said by the media type
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
         response = (renderer_context or {}).get("response")
         if not isinstance(data, Envelope) and not (response is not None and response.status_code >= 400):
             data = success_body(data)
-        return super().render(data, accepted_media_type, renderer_context)
+        if data is None:
+            return b""
+        return dumps(camelize(data))

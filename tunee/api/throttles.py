@@ -38,7 +38,7 @@ local now = tonumber(ARGV[1])
 local interval = tonumber(ARGV[2])
 local burst = tonumber(ARGV[3])
 local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
-if tat < now then tat = now end
+if tat < now or tat > now + burst then tat = now end  -- more than a burst ahead: a clock that went back
 local new_tat = tat + interval
 local allow_at = new_tat - burst
 if allow_at > now then
@@ -74,7 +74,9 @@ def _hit_redis(client, key: str, now: float, interval: float, burst: float) -> f
 
 def _hit_local(key: str, now: float, interval: float, burst: float) -> float:
     with _local_lock:
-        tat = max(float(cache.get(key) or 0.0), now)
+        tat = float(cache.get(key) or 0.0)
+        if tat < now or tat > now + burst:  # more than a burst ahead: a clock that went back
+            tat = now
         new_tat = tat + interval
         if new_tat - burst > now:
             return new_tat - burst - now
@@ -137,22 +139,29 @@ def _user_pk(request):
     return user.pk if user is not None and user.is_authenticated else None
 
 
+def _allowlisted(request) -> bool:
+    """An address on the allow list (set on the request by security.middleware.IpFilterMiddleware)."""
+    return bool(getattr(request, "ip_allowlisted", False))
+
+
 class AnonRateThrottle(RateThrottle):
-    """Anonymous requests per client address (`THROTTLE_ANON_RATE`)."""
+    """Anonymous requests per client address (`THROTTLE_ANON_RATE`); allow-listed addresses are not counted."""
 
     scope = "anon"
 
     def get_cache_key(self, request, view):
-        if _user_pk(request) is not None:
+        if _user_pk(request) is not None or _allowlisted(request):
             return None
         return client_ip(request) or "unknown"
 
 
 class UserRateThrottle(RateThrottle):
-    """Requests per user (`THROTTLE_USER_RATE`); anonymous ones per client address."""
+    """Requests per user (`THROTTLE_USER_RATE`); anonymous ones per client address, except allow-listed ones."""
 
     scope = "user"
 
     def get_cache_key(self, request, view):
         pk = _user_pk(request)
+        if pk is None and _allowlisted(request):
+            return None
         return f"u:{pk}" if pk is not None else f"ip:{client_ip(request) or 'unknown'}"

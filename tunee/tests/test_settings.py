@@ -22,7 +22,10 @@ CLEAN = (
     "SECRET_KEY",
     "DEBUG",
     "TIME_ZONE",
+    "FIELD_ENCRYPTION_KEYS",
 )
+# A valid Fernet key for the production-like loads (FIELD_ENCRYPTION_KEYS is required with DEBUG off).
+FERNET_KEY = "Vq7o0m0pQ3s1yJt3o2mS9c5b7d0Jk2Lr8uH6zQw4XyA="
 
 
 def load_settings(tmp_path, **env):
@@ -53,6 +56,7 @@ def test_production_services_come_from_the_environment(tmp_path):
         tmp_path,
         DEBUG="0",
         SECRET_KEY="x" * 50,
+        FIELD_ENCRYPTION_KEYS=FERNET_KEY,
         DATABASE_URL="postgres://u:p@db:5432/tunee",
         REDIS_URL="redis://cache:6379/0",
         CELERY_BROKER_URL="redis://cache:6379/1",
@@ -85,7 +89,9 @@ def test_debug_off_without_redis_refuses_to_start(tmp_path):
 
 
 def test_debug_off_with_a_local_cache_when_one_process_is_meant(tmp_path):
-    result = load_settings(tmp_path, DEBUG="0", SECRET_KEY="x" * 50, ALLOW_LOCAL_CACHE="1")
+    result = load_settings(
+        tmp_path, DEBUG="0", SECRET_KEY="x" * 50, ALLOW_LOCAL_CACHE="1", FIELD_ENCRYPTION_KEYS=FERNET_KEY
+    )
 
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["cache"] == "django.core.cache.backends.locmem.LocMemCache"
@@ -108,7 +114,7 @@ def run_manage(tmp_path, *args, **env):
 def test_the_production_example_passes_the_deploy_checks_without_a_warning(tmp_path):
     import secrets
 
-    env = {**production_example(), "SECRET_KEY": secrets.token_urlsafe(50)}
+    env = {**production_example(), "SECRET_KEY": secrets.token_urlsafe(50), "FIELD_ENCRYPTION_KEYS": FERNET_KEY}
 
     result = run_manage(tmp_path, "check", "--deploy", "--fail-level", "WARNING", **env)
 
@@ -127,7 +133,12 @@ def settings_value(tmp_path, expression: str, **env):
     return json.loads(result.stdout)
 
 
-PRODUCTION = {"DEBUG": "0", "SECRET_KEY": "x" * 50, "REDIS_URL": "redis://127.0.0.1:6379/0"}
+PRODUCTION = {
+    "DEBUG": "0",
+    "SECRET_KEY": "x" * 50,
+    "REDIS_URL": "redis://127.0.0.1:6379/0",
+    "FIELD_ENCRYPTION_KEYS": FERNET_KEY,
+}
 
 
 def test_the_forwarded_protocol_is_believed_only_behind_a_proxy_of_ours(tmp_path):

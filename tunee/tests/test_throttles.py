@@ -141,3 +141,10 @@ def test_a_cache_outage_lets_requests_through(monkeypatch):
 
     assert rate_hit("t:down", limit=1, period=60) == 0
     assert rate_hit("t:down", limit=1, period=60) == 0
+
+
+def test_a_clock_that_went_back_does_not_lock_a_client_out():
+    with time_machine.travel(1_900_000_000, tick=False) as clock:
+        assert rate_hit("t:back", limit=2, period=60) == 0
+        clock.move_to(1_800_000_000)  # another worker's clock, or the test's, is behind
+        assert rate_hit("t:back", limit=2, period=60) == 0

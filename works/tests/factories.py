@@ -112,7 +112,10 @@ class WorkFactory(factory.django.DjangoModelFactory):
 
 
 def complete(work: Work, *, audio: bytes | None = None, title: str = "晴天") -> Work:
-    """Finish a work's song as the pipeline does: stored files, status completed."""
+    """Finish a work's song as the pipeline does: stored files, status completed, and the generation app's
+    "finished" hook (services.notify_finished: the owner is told, and caches keyed by finished generations move)."""
+    from generation.services import notify_finished
+
     generation = work.generation
     generation.audio.save("song.mp3", ContentFile(audio or mp3_bytes()), save=False)
     generation.audio_hq.save("song.mp3", ContentFile(audio or mp3_bytes()), save=False)
@@ -123,6 +126,7 @@ def complete(work: Work, *, audio: bytes | None = None, title: str = "晴天") -
     generation.started_at = generation.started_at or timezone.now()
     generation.completed_at = timezone.now()
     generation.save()
+    notify_finished(generation=generation, outcome=Generation.Status.COMPLETED, title=title, at=generation.completed_at)
     return work
 
 
