@@ -100,7 +100,10 @@ def test_nothing_is_enqueued_before_the_change_commits(
         generation_services.generation_fail(generation=generation, message="no")
 
     assert notifications_queue.drain() == []
-    assert len(callbacks) == 1  # enqueued only once the failure commits
+    assert len(callbacks) == 2  # enqueued (and the finished-generations token moved) only once the failure commits
+    for callback in callbacks:
+        callback()
+    assert len(notifications_queue.drain()) == 1
 
 
 def test_a_broken_broker_never_fails_the_generation(

@@ -31,14 +31,17 @@ from .client import client_ip
 logger = logging.getLogger(__name__)
 
 PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+# Seconds a caller's clock may be behind the latest one before its counter is taken for a clock that went back.
+CLOCK_SLACK = 5.0
 
-# KEYS[1]: the client's key. ARGV: now (s), interval (period / limit, s), burst (period, s).
+# KEYS[1]: the client's key. ARGV: now (s), interval (period / limit, s), burst (period, s), clock slack (s).
 _GCRA = """
 local now = tonumber(ARGV[1])
 local interval = tonumber(ARGV[2])
 local burst = tonumber(ARGV[3])
 local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
-if tat < now or tat > now + burst then tat = now end  -- more than a burst ahead: a clock that went back
+-- more than a burst (and some slack: racing callers read the clock in any order) ahead: a clock that went back
+if tat < now or tat > now + burst + tonumber(ARGV[4]) then tat = now end
 local new_tat = tat + interval
 local allow_at = new_tat - burst
 if allow_at > now then
@@ -69,13 +72,13 @@ def _hit_redis(client, key: str, now: float, interval: float, burst: float) -> f
     global _script
     if _script is None:
         _script = client.register_script(_GCRA)
-    return float(_script(keys=[key], args=[repr(now), repr(interval), repr(burst)], client=client))
+    return float(_script(keys=[key], args=[repr(now), repr(interval), repr(burst), repr(CLOCK_SLACK)], client=client))
 
 
 def _hit_local(key: str, now: float, interval: float, burst: float) -> float:
     with _local_lock:
         tat = float(cache.get(key) or 0.0)
-        if tat < now or tat > now + burst:  # more than a burst ahead: a clock that went back
+        if tat < now or tat > now + burst + CLOCK_SLACK:  # more than a burst ahead: a clock that went back
             tat = now
         new_tat = tat + interval
         if new_tat - burst > now:
