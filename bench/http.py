@@ -93,6 +93,7 @@ def production_env(var_dir: Path) -> dict[str, str]:
         DJANGO_SETTINGS_MODULE="tunee.settings",
         DEBUG="0",
         SECRET_KEY=secrets.token_urlsafe(50),
+        FIELD_ENCRYPTION_KEYS=__import__("cryptography.fernet", fromlist=["Fernet"]).Fernet.generate_key().decode(),
         VAR_DIR=str(var_dir),
         MEDIA_ROOT=str(var_dir / "media"),
         ALLOWED_HOSTS="127.0.0.1,localhost,testserver",
