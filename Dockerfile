@@ -1,5 +1,6 @@
 # Production image: gunicorn behind your proxy, a non-root user, static files collected at build time.
-# The same image runs the worker (`celery -A tunee worker …`) and beat (`celery -A tunee beat`); see docker-compose.yml.
+# The same image runs the worker (`celery -A tunee worker -Q "$(python -m tunee.queues)"`: every queue) and beat
+# (`celery -A tunee beat`); see docker-compose.yml. Logs are JSON lines on stdout (LOG_FORMAT).
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

@@ -25,3 +25,11 @@ accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
 errorlog = "-"
 # The app is loaded in each worker, not in the master: connections (PostgreSQL, Redis) are never shared by a fork.
 preload_app = False
+
+
+def child_exit(server, worker):
+    """prometheus_client's multiprocess mode (PROMETHEUS_MULTIPROC_DIR): a dead worker's live gauges stop counting."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

@@ -2,17 +2,23 @@
 staff controls — each adjustment is made through a service and recorded with who, when and why.
 
 Support's way in: Entitlements › Staff adjustments › "Add" picks a user and an action (custom daily limit, extra
-generations today, reset today's usage, grant membership, adjust points) with a reason.
+generations today, reset today's usage, grant or revoke membership, adjust points) with a reason; the admin hands
+it to `services.staff_adjust`, as the `manage.py` commands do. It needs `membership.add_staffadjustment` (the
+support role), and so do the services. The user page shows the user's entitlements and last points entries.
 """
 
 from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
+from accounts.admin import Panel, user_panel
 from tunee.admin import ReadOnlyAdmin
 from tunee.api.errors import ApiError
 
-from . import services
+from . import selectors, services
 from .models import (
     Charge,
     ChargeRefund,
@@ -109,20 +115,32 @@ class ChargeRefundAdmin(ReadOnlyAdmin):
 
 
 class StaffAdjustmentForm(forms.ModelForm):
-    """One form for every staff control; the fields an action does not use are ignored."""
+    """One form for every staff control (services.STAFF_ADJUSTMENTS); the fields an action does not use are
+    ignored."""
+
+    action = forms.ChoiceField(
+        choices=[(action.value, action.label) for action in services.STAFF_ADJUSTMENTS],
+        label=_("Action"),
+    )
 
     limit = forms.IntegerField(
-        required=False, min_value=0, help_text="Custom daily limit: a number, or empty to go back to the plan's limit."
+        required=False,
+        min_value=0,
+        help_text=_("Custom daily limit: a number, or empty to go back to the plan's limit."),
     )
-    count = forms.IntegerField(required=False, min_value=1, help_text="Extra generations for today.")
+    count = forms.IntegerField(required=False, min_value=1, help_text=_("Extra generations for today."))
     plan = forms.ModelChoiceField(
         queryset=Plan.objects.exclude(type=Plan.Type.FREE),
         required=False,
-        help_text="Grant membership: the plan (its full duration unless days are given).",
+        help_text=_("Grant membership: the plan (its full duration unless days are given)."),
     )
-    days = forms.IntegerField(required=False, min_value=1, help_text="Grant membership: number of days.")
+    days = forms.IntegerField(
+        required=False,
+        min_value=1,
+        help_text=_("Grant membership: number of days. Revoke membership: days taken back (empty: all that is left)."),
+    )
     amount = forms.IntegerField(
-        required=False, help_text="Adjust points: positive adds, negative takes (never below zero)."
+        required=False, help_text=_("Adjust points: positive adds, negative takes (never below zero).")
     )
 
     class Meta:
@@ -163,22 +181,12 @@ class StaffAdjustmentAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         """Adjustments are made by the services (which write this record themselves), never saved directly."""
-        data = form.cleaned_data
-        user, actor, reason = data["user"], request.user, data["reason"]
-        action = data["action"]
+        data = dict(form.cleaned_data)
+        user = data.pop("user")
         try:
-            if action == StaffAdjustment.Action.SET_DAILY_LIMIT:
-                record = services.quota_set_daily_limit(user=user, limit=data.get("limit"), actor=actor, reason=reason)
-            elif action == StaffAdjustment.Action.GRANT_EXTRA:
-                record = services.quota_grant_extra(user=user, count=data["count"], actor=actor, reason=reason)
-            elif action == StaffAdjustment.Action.RESET_TODAY:
-                record = services.quota_reset_today(user=user, actor=actor, reason=reason)
-            elif action == StaffAdjustment.Action.GRANT_MEMBERSHIP:
-                record = services.membership_grant(
-                    user=user, plan=data.get("plan"), days=data.get("days"), actor=actor, reason=reason
-                )
-            else:
-                record = services.points_adjust(user=user, amount=data["amount"], actor=actor, reason=reason)
+            record = services.staff_adjust(
+                action=data.pop("action"), user=user, actor=request.user, reason=data.pop("reason"), **data
+            )
         except ApiError as exc:
             self.message_user(request, f"Not done: {exc.message} {exc.details or ''}", messages.ERROR)
             obj.pk = None
@@ -187,7 +195,40 @@ class StaffAdjustmentAdmin(admin.ModelAdmin):
         self.message_user(request, f"Done: {record.get_action_display()} for {user}.", messages.SUCCESS)
 
     def response_add(self, request, obj, post_url_continue=None):
-        from django.http import HttpResponseRedirect
-        from django.urls import reverse
-
         return HttpResponseRedirect(reverse("admin:membership_staffadjustment_changelist"))
+
+
+# --- the user page (accounts/admin.py) ----------------------------------------------------------------------------
+
+
+@user_panel(_("Membership, quota today, points"), permission="membership.view_membership", order=10)
+def entitlements_panel(user) -> Panel:
+    status = selectors.quota_status(user=user)  # one query
+    membership = status.membership
+    return Panel(
+        rows=[
+            (_("level"), membership.level),
+            (_("member until"), membership.expires_at or "—"),
+            (
+                _("personal daily limit"),
+                "—" if membership.custom_daily_limit is None else membership.custom_daily_limit,
+            ),
+            (_("today (business day)"), status.day),
+            (_("used today / limit"), f"{status.used} / {status.daily_limit}"),
+            (_("left today"), status.remaining),
+            (_("points"), status.points),
+        ]
+    )
+
+
+POINTS_ENTRIES_SHOWN = 5
+
+
+@user_panel(_("Last points entries"), permission="membership.view_pointsentry", order=20)
+def points_panel(user) -> Panel:
+    entries = selectors.points_history(user=user)[:POINTS_ENTRIES_SHOWN]
+    return Panel(
+        rows=[(entry.created_at, f"{entry.amount:+d}", entry.get_reason_display(), entry.balance) for entry in entries],
+        columns=(_("when"), _("amount"), _("reason"), _("balance after")),
+        empty=_("no points entries"),
+    )

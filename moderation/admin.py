@@ -2,6 +2,7 @@
 and the reports (read-only). The queue of works to review is Works › Moderation queue (works/admin.py)."""
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from tunee.admin import ReadOnlyAdmin
 
@@ -30,7 +31,7 @@ class WordAdmin(admin.ModelAdmin):
         super().delete_queryset(request, queryset)
         services.word_list_changed()
 
-    @admin.action(description="Deactivate (keep the entry, stop matching it)", permissions=["change"])
+    @admin.action(description=_("Deactivate (keep the entry, stop matching it)"), permissions=["change"])
     def deactivate(self, request, queryset):
         count = queryset.update(active=False)
         services.word_list_changed()

@@ -1,32 +1,19 @@
 """Staff console for payments: orders (query-and-sync, close and refund actions, each calling a service), and the
-order events and raw notifications, read-only. Refunds need the dedicated `payments.refund` permission
-(superusers have it)."""
+order events and raw notifications, read-only. Asking the provider and closing need `payments.change_order`,
+refunds the dedicated `payments.refund` permission (the finance role, accounts/roles.py; superusers have both), and
+the services check the same. The user page lists the user's last orders."""
 
 from django.contrib import admin, messages
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
+from accounts.admin import Panel, user_panel
 from tunee.admin import ReadOnlyAdmin, ReadOnlyMixin
 from tunee.api.errors import ApiError
 
-from . import services
-from .models import Order, OrderEvent, OrderGrant, PaymentNotification, SandboxTrade
-
-
-@admin.register(SandboxTrade)
-class SandboxTradeAdmin(ReadOnlyAdmin):
-    """The payment sandbox's trades: read-only (the sandbox pay page is where they change)."""
-
-    list_display = (
-        "out_trade_no",
-        "provider",
-        "amount_fen",
-        "status",
-        "trade_type",
-        "notify_acknowledged",
-        "created_at",
-    )
-    list_filter = ("provider", "status", "trade_type", "notify_acknowledged", "created_at")
-    search_fields = ("out_trade_no", "transaction_id")
-    date_hierarchy = "created_at"
+from . import selectors, services
+from .models import Order, OrderEvent, OrderGrant, PaymentNotification
 
 
 class OrderEventInline(ReadOnlyMixin, admin.TabularInline):
@@ -78,7 +65,7 @@ class OrderAdmin(admin.ModelAdmin):
     def has_refund_permission(self, request) -> bool:
         return request.user.has_perm("payments.refund")
 
-    @admin.display(description="item")
+    @admin.display(description=_("item"))
     def item(self, order: Order) -> str:
         return str(order.plan or order.package)
 
@@ -95,22 +82,22 @@ class OrderAdmin(admin.ModelAdmin):
         if failed:
             self.message_user(request, f"not {verb}: {'; '.join(failed)}", messages.ERROR)
 
-    @admin.action(description="Ask the provider and settle if paid", permissions=["change"])
+    @admin.action(description=_("Ask the provider and settle if paid"), permissions=["change"])
     def query_and_sync(self, request, queryset):
-        self._each(request, queryset, "synced", lambda order: services.order_sync(order=order, source="admin"))
+        self._each(
+            request, queryset, "synced", lambda order: services.order_sync_by_staff(order=order, actor=request.user)
+        )
 
-    @admin.action(description="Close (at the provider too)", permissions=["change"])
+    @admin.action(description=_("Close (at the provider too)"), permissions=["change"])
     def close_orders(self, request, queryset):
         self._each(
             request,
             queryset,
             "closed",
-            lambda order: services.order_close(
-                order=order, reason=f"closed by {request.user}", source="admin", actor=request.user
-            ),
+            lambda order: services.order_close_by_staff(order=order, actor=request.user),
         )
 
-    @admin.action(description="Refund (refused when the user already spent the points)", permissions=["refund"])
+    @admin.action(description=_("Refund (refused when the user already spent the points)"), permissions=["refund"])
     def refund_orders(self, request, queryset):
         self._each(
             request,
@@ -119,7 +106,7 @@ class OrderAdmin(admin.ModelAdmin):
             lambda order: services.order_refund(order=order, actor=request.user, reason="refunded by staff"),
         )
 
-    @admin.action(description="Refund, taking back only the points left", permissions=["refund"])
+    @admin.action(description=_("Refund, taking back only the points left"), permissions=["refund"])
     def refund_orders_taking_back_points_left(self, request, queryset):
         self._each(
             request,
@@ -148,3 +135,25 @@ class PaymentNotificationAdmin(ReadOnlyAdmin):
     list_select_related = ("order",)
     raw_id_fields = ("order",)
     date_hierarchy = "received_at"
+
+
+ORDERS_SHOWN = 5
+
+
+@user_panel(_("Last orders"), permission="payments.view_order", order=30)
+def orders_panel(user) -> Panel:
+    orders = selectors.orders_for_user(user=user).select_related("package")[:ORDERS_SHOWN]
+    rows = [
+        (
+            format_html('<a href="{}">{}</a>', reverse("admin:payments_order_change", args=[order.pk]), order.order_no),
+            str(order.plan or order.package),
+            f"¥{order.amount_yuan}",
+            order.get_payment_method_display(),
+            order.get_status_display(),
+            order.created_at,
+            order.paid_at or "—",
+        )
+        for order in orders
+    ]
+    columns = (_("order"), _("item"), _("amount"), _("method"), _("status"), _("created"), _("paid"))
+    return Panel(rows=rows, columns=columns, empty=_("no orders"))

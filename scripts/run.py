@@ -19,7 +19,10 @@ PY = sys.executable
 PORT = os.environ.get("PORT", "8000")
 HOST = "127.0.0.1"
 BASE = f"http://{HOST}:{PORT}"
-QUEUES = "generation_priority,generation,payments,notifications,default"
+sys.path.insert(0, str(ROOT))
+from tunee.queues import worker_arg  # noqa: E402  # plain Python: no Django set up
+
+QUEUES = worker_arg()  # the worker consumes every queue
 
 children: list[subprocess.Popen] = []
 

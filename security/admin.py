@@ -3,6 +3,7 @@
 Every change goes through security.services, which clears the caches at once (no restart needed to unblock)."""
 
 from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
 
 from . import services
 from .models import AppKey, IpRule
@@ -33,13 +34,13 @@ class AppKeyAdmin(admin.ModelAdmin):
         )
 
     @admin.action(
-        description="Disable the selected keys (their signatures are refused at once)", permissions=["change"]
+        description=_("Disable the selected keys (their signatures are refused at once)"), permissions=["change"]
     )
     def disable_keys(self, request, queryset):
         count = services.app_keys_disable(keys=list(queryset))
         self.message_user(request, f"{count} key(s) disabled.")
 
-    @admin.action(description="Enable the selected keys again", permissions=["change"])
+    @admin.action(description=_("Enable the selected keys again"), permissions=["change"])
     def enable_keys(self, request, queryset):
         count = services.app_keys_enable(keys=list(queryset))
         self.message_user(request, f"{count} key(s) enabled.")

@@ -94,7 +94,10 @@ def readyz(request):
 
 @operator_only
 def metrics(request):
-    """django-prometheus's exporter behind the operator guard."""
-    from django_prometheus.exports import ExportToDjangoView
+    """django-prometheus's metrics and ours (`tunee/metrics.py`) behind the operator guard."""
+    from django.http import HttpResponse
+    from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-    return ExportToDjangoView(request)
+    from tunee import metrics as business
+
+    return HttpResponse(generate_latest(business.export_registry()), content_type=CONTENT_TYPE_LATEST)
