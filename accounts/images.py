@@ -1,14 +1,14 @@
-"""Avatar images: decoded with Pillow, bounded, re-encoded without metadata (EXIF, GPS, ICC text chunks)."""
+"""Avatar images: decoded with Pillow, bounded, re-encoded without metadata (EXIF, GPS, ICC text chunks), by the
+shared sanitizer (`tunee.images`) with the avatar's limits."""
 
-import io
 import uuid
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from PIL import Image, ImageOps, UnidentifiedImageError
 
 from tunee.api.errors import ApiError, Code
 from tunee.api.i18n import T
+from tunee.images import ImageRefused, image_sanitize
 
 ALLOWED_FORMATS = {"JPEG", "PNG", "WEBP", "GIF"}
 MAX_SIDE = 1024
@@ -40,29 +40,9 @@ def avatar_reencode(upload) -> ContentFile:
     if upload.size is None or upload.size > limit:
         raise _refuse(TOO_LARGE.format(mb=round(limit / 1024 / 1024, 1)))
     try:
-        upload.seek(0)
-        with Image.open(upload) as probe:
-            if probe.format not in ALLOWED_FORMATS:
-                raise _refuse(NOT_AN_IMAGE)
-            if probe.width * probe.height > MAX_PIXELS:
-                raise _refuse(NOT_AN_IMAGE)
-            probe.verify()
-        upload.seek(0)
-        with Image.open(upload) as image:
-            image.load()
-            image = ImageOps.exif_transpose(image)
-            has_alpha = image.mode in ("RGBA", "LA") or (image.mode == "P" and "transparency" in image.info)
-            image = image.convert("RGBA" if has_alpha else "RGB")
-            image.thumbnail((MAX_SIDE, MAX_SIDE))
-            out = io.BytesIO()
-            if has_alpha:
-                image.save(out, format="PNG", optimize=True)
-                extension = "png"
-            else:
-                image.save(out, format="JPEG", quality=88, optimize=True)
-                extension = "jpg"
-    except ApiError:
-        raise
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        image = image_sanitize(
+            upload, max_pixels=MAX_PIXELS, formats=ALLOWED_FORMATS, max_side=MAX_SIDE, keep_alpha=True
+        )
+    except ImageRefused:
         raise _refuse(NOT_AN_IMAGE) from None
-    return ContentFile(out.getvalue(), name=f"{uuid.uuid4().hex}.{extension}")
+    return ContentFile(image.content, name=f"{uuid.uuid4().hex}.{image.extension}")

@@ -1,22 +1,10 @@
-"""Clients of the outside services accounts talks to (SMS, WeChat login), each with an offline twin."""
+"""Clients of the outside services accounts talks to (SMS, WeChat login), each with an offline twin.
 
+Their errors are the shared ones of `tunee.providers` (`detail`, `retryable`), plus `ProviderNotConfigured`."""
 
-class ProviderError(Exception):
-    """An outside service failed. `retryable` says whether trying again later may help (timeouts, 5xx)."""
+from tunee.providers import ProviderError, ProviderRejected, ProviderUnavailable
 
-    retryable = False
-
-
-class ProviderUnavailable(ProviderError):
-    """Timeout, connection refused, 5xx, throttled: transient."""
-
-    retryable = True
-
-
-class ProviderRejected(ProviderError):
-    """The service answered and said no (bad code, bad number, bad template): permanent."""
-
-    retryable = False
+__all__ = ["ProviderError", "ProviderNotConfigured", "ProviderRejected", "ProviderUnavailable"]
 
 
 class ProviderNotConfigured(ProviderError):

@@ -6,7 +6,7 @@
 same code logs the same account in again. The twin stands in only while `WECHAT_SANDBOX` is on (the default with
 DEBUG); off, a missing `WECHAT_APP_ID` raises `ProviderNotConfigured`: any code logging in would be a way in.
 
-wechatpy facts (../shared/PAYMENT_FACTS.md): `code_to_session` would first fetch an access token from a hard-coded
+wechatpy facts: `code_to_session` would first fetch an access token from a hard-coded
 host, so a dummy one is passed; its OAuth helper has no timeout, so one is added; `WECHAT_API_BASE` replaces the
 base URL so tests can point both flows at a local fake server.
 """

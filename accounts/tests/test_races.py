@@ -1,17 +1,16 @@
 """Races on PostgreSQL with real threads: duplicates end as exactly one success and one 11000."""
 
 import datetime
-import threading
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import User, VerificationCode
-from accounts.services import _code_hash
+from accounts.services.sms import _code_hash
 from accounts.tests.clients import client_for
 from accounts.tests.factories import UserFactory
+from tunee.testing import race_results
 
 # serialized_rollback: the flush after these tests leaves the migrated rows (content types) for the next
 # transactional test to restore, instead of recreating them with new ids that clash with its restore.
@@ -20,22 +19,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, seri
 
 def race(*calls):
     """Run the calls at the same moment, each in its own thread (and database connection)."""
-    barrier = threading.Barrier(len(calls))
-    results = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait()
-            results[index] = call()
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
+    return race_results(*calls)
 
 
 def register(username, email):

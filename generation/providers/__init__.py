@@ -59,7 +59,8 @@ Errors (base.py)
     A submit that timed out may have created an upstream task anyway: its later callback then names a task id
     we never stored and is ignored.
 
-Offline twins: local_music (numpy synthesis + lameenc MP3 + Pillow cover) and local_vision (pixel statistics).
+Offline twins: local_music (composition.py plans the piece, synth.py renders it, lameenc MP3 + Pillow cover) and
+local_vision (pixel statistics). vocabulary.py holds the moods and styles that music and vision providers share.
 Real clients: suno (hosted Suno task gateway, `requests`), openai_vision (official `openai` SDK).
 """
 

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from tunee import fetch as fetching
+from tunee import providers
 from tunee.api.i18n import T
 
 logger = logging.getLogger(__name__)
@@ -30,8 +31,9 @@ DEFAULT_DURATION = 30
 # --- Errors -----------------------------------------------------------------------------------------------------
 
 
-class ProviderError(Exception):
-    """A provider could not do the job. `message` is for the user (bilingual `T`), `detail` for logs and admins.
+class ProviderError(providers.ProviderError):
+    """A provider could not do the job (`tunee.providers.ProviderError`). `message` is for the user (bilingual `T`),
+    `detail` for logs and admins; the error's `str()` is the detail, or the message in English when there is none.
 
     `retryable`: the same call may succeed later (the pipeline retries with backoff, within GENERATION_TIMEOUT);
     otherwise the generation fails at once and is refunded. `retry_after`: seconds the upstream asked us to wait,
@@ -50,18 +52,16 @@ class ProviderError(Exception):
         alert: bool = False,
     ):
         self.message = message if message is not None else self.default_message
-        self.detail = detail
-        self.retry_after = retry_after
         self.alert = alert
-        super().__init__(detail or self.message.en)
+        super().__init__(detail, retry_after=retry_after)
+
+    def __str__(self) -> str:
+        return self.detail or self.message.en
 
     @property
     def user_message(self) -> str:
         """The message in the active language (Chinese unless English is active)."""
         return str(self.message)
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.detail or self.message.en!r}, retryable={self.retryable})"
 
 
 class ProviderTimeout(ProviderError):
@@ -103,7 +103,7 @@ class ImageAnalysis:
     """What a vision provider saw in a photo.
 
     Words: `description` (one or two sentences, Chinese), `mood` and `style` (short lowercase English keywords
-    such as "happy" / "pop", the vocabulary of `local_music.MOODS` / `STYLES`), `tags` (a few short words),
+    such as "happy" / "pop", the vocabulary of `vocabulary.MOODS` / `STYLES`), `tags` (a few short words),
     `title` (a song title), `lyrics` (optional). Pixels: `palette` ("#rrggbb", most used first), `brightness`
     0..1, `warmth` -1 (blue) .. 1 (red), `saturation` 0..1, `contrast` 0..1.
     """
@@ -203,7 +203,7 @@ class Asset:
     """A file a provider produced: either bytes in memory (`data`) or a URL on the provider's side (`url`).
 
     Either way the pipeline copies it into our own storage (`fetch_asset` gives the bytes); a provider's URL is
-    never shown to users (they expire, see PROVIDER_FACTS.md). `content_type` and `extension` are what the provider
+    never shown to users (they expire). `content_type` and `extension` are what the provider
     claims: stored files are named and typed by their bytes (`tunee.fetch.sniff`), never by these.
     """
 

@@ -7,14 +7,13 @@ and the four numbers the music is composed from (brightness, warmth, saturation,
 from __future__ import annotations
 
 import colorsys
-import io
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image
 
 from tunee.api.i18n import T
+from tunee.images import ImageRefused, image_encode, image_flatten, image_open
 
 from .base import ProviderRejected
 
@@ -40,27 +39,14 @@ class PixelStats:
 
 
 def decode_image(image_bytes: bytes, *, max_side: int = ANALYSIS_SIZE) -> Image.Image:
-    """The photo as an RGB image no larger than `max_side`, upright (EXIF orientation applied)."""
-    if not image_bytes:
-        raise ProviderRejected(NOT_AN_IMAGE, detail="empty image")
+    """The photo as an RGB image no larger than `max_side`, upright (EXIF orientation applied), decoded by the shared
+    sanitizer (`tunee.images`) within MAX_PIXELS."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(image_bytes))
-            if image.width * image.height > MAX_PIXELS:
-                raise ProviderRejected(NOT_AN_IMAGE, detail=f"image of {image.width}x{image.height} pixels")
-            image.draft("RGB", (max_side * 2, max_side * 2))  # JPEG: decode at a reduced scale, much faster
-            image = ImageOps.exif_transpose(image)
-            image.thumbnail((max_side, max_side))
-            if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
-                background = Image.new("RGB", image.size, (255, 255, 255))
-                background.paste(image.convert("RGBA"), mask=image.convert("RGBA").getchannel("A"))
-                return background
-            return image.convert("RGB")
-    except ProviderRejected:
-        raise
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError, Warning) as exc:
-        raise ProviderRejected(NOT_AN_IMAGE, detail=f"undecodable image: {exc}") from exc
+        image = image_open(image_bytes, max_pixels=MAX_PIXELS, verify=False, draft_side=max_side)
+    except ImageRefused as exc:
+        raise ProviderRejected(NOT_AN_IMAGE, detail=exc.detail) from exc
+    image.thumbnail((max_side, max_side))
+    return image_flatten(image, srgb=False)
 
 
 def measure(image: Image.Image, *, colors: int = 5) -> PixelStats:
@@ -97,6 +83,5 @@ def measure(image: Image.Image, *, colors: int = 5) -> PixelStats:
 
 
 def to_jpeg(image: Image.Image, *, quality: int = 85) -> bytes:
-    out = io.BytesIO()
-    image.save(out, format="JPEG", quality=quality)
-    return out.getvalue()
+    """The decoded photo as a new JPEG without metadata (what the vision model is shown)."""
+    return image_encode(image, quality=quality)

@@ -34,8 +34,8 @@ from .base import (
     ProviderUnavailable,
 )
 from .imagestats import decode_image, measure, to_jpeg
-from .local_music import MOODS, STYLES
 from .local_vision import analyse_pixels
+from .vocabulary import MOODS, STYLES
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Client of a hosted Suno task gateway (sunoapi.org style; kie.ai mirrors it). See PROVIDER_FACTS.md.
+"""Client of a hosted Suno task gateway (sunoapi.org style; kie.ai mirrors it).
 
 - `submit`: `POST {base}/api/v1/generate` with a Bearer key → `data.taskId`. Custom mode (our title, our style,
   our lyrics) when the request has a title, a style (or tags) and words to sing (or is instrumental); otherwise

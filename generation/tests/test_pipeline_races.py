@@ -7,7 +7,6 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from django.db import connections
 from django.utils import timezone
 
 from generation import pipeline, services, tasks
@@ -15,6 +14,7 @@ from generation.models import Generation
 from membership.models import PointsEntry
 from membership.selectors import quota_status
 from membership.services import points_credit, quota_consume
+from tunee.testing import race_results
 
 from .stored import stored_files
 
@@ -42,27 +42,7 @@ def sent(monkeypatch):
 
 def race(*targets):
     """Run the callables at the same moment, one thread each; their results (exceptions re-raised)."""
-    barrier = threading.Barrier(len(targets))
-    results: list = [None] * len(targets)
-    errors: list = []
-
-    def run(index, target):
-        try:
-            barrier.wait()
-            results[index] = target()
-        except Exception as exc:  # surfaced below
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, t)) for i, t in enumerate(targets)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    if errors:
-        raise errors[0]
-    return results
+    return race_results(*targets)
 
 
 def submitted(suno, user, sent) -> Generation:

@@ -1,13 +1,13 @@
 """Races on PostgreSQL with real threads: the quota never goes over, points never negative, refunds once."""
 
-import threading
-
 import pytest
-from django.db import close_old_connections, connection
+from django.db import close_old_connections
 
 from membership import selectors, services
 from membership.models import Charge, DailyUsage, PointsEntry
 from tunee.api.errors import ApiError
+from tunee.testing import race as run_together
+from tunee.testing import split
 
 # serialized_rollback: a transactional test empties every table, the seeded plans too; this puts them back.
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -15,27 +15,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, seri
 
 def race(n, fn):
     """Run fn() in n threads released together; returns (results, errors)."""
-    barrier = threading.Barrier(n)
-    results, errors = [], []
-    lock = threading.Lock()
-
-    def worker():
-        try:
-            barrier.wait()
-            value = fn()
-            with lock:
-                results.append(value)
-        except Exception as exc:  # collected and asserted on by the test
-            with lock:
-                errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
+    results, errors = split(run_together(*[fn] * n, timeout=30))
     close_old_connections()
     return results, errors
 

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from tunee import providers
+
 # WeChat's scenes (msgSecCheck / mediaCheckAsync `scene`).
 SCENE_PROFILE = 1
 SCENE_COMMENT = 2
@@ -24,8 +26,10 @@ class Check:
     trace_id: str = ""
 
 
-class ModerationUnavailable(Exception):
+class ModerationUnavailable(providers.ProviderError):
     """The provider failed, timed out or answered nonsense: the caller falls back to the local checks."""
+
+    retryable = True
 
 
 def provider_name() -> str:

@@ -1,23 +1,10 @@
 """Clients of the services that tell users a song is ready: WeChat subscribe messages (`wechat.py`) and app push
-through JPush (`push.py`, with its console and locmem twins)."""
+through JPush (`push.py`, with its console and locmem twins). Their errors are the shared ones of `tunee.providers`
+(`detail`, `retryable`), plus `NotSubscribed`."""
 
+from tunee.providers import ProviderError, ProviderRejected, ProviderUnavailable
 
-class ProviderError(Exception):
-    """An outside service failed. `retryable` says whether trying again later may help (timeouts, 5xx)."""
-
-    retryable = False
-
-
-class ProviderUnavailable(ProviderError):
-    """Timeout, connection refused, 5xx, throttled: transient."""
-
-    retryable = True
-
-
-class ProviderRejected(ProviderError):
-    """The service answered and said no (bad template, bad data, bad credentials): permanent."""
-
-    retryable = False
+__all__ = ["NotSubscribed", "ProviderError", "ProviderRejected", "ProviderUnavailable"]
 
 
 class NotSubscribed(ProviderRejected):

@@ -11,7 +11,7 @@ Getting a gateway
     gateway = get_gateway("wechat" | "alipay")
     Reads settings on every call (cheap; keeps tests' setting overrides working). With the provider's merchant
     credentials set it talks to the real provider; with none set (and PAYMENT_SANDBOX on, the default with
-    DEBUG) it talks to the sandbox inside this service (payments/sandbox/), through the very same client code.
+    DEBUG) it talks to the sandbox inside this service (the payments_sandbox app), through the same client code.
     Raises ProviderUnavailable(code="not_configured", retryable=False) when neither is possible.
     Attributes: gateway.provider ("wechat"/"alipay"), gateway.sandbox (bool), gateway.app_id,
     gateway.merchant_id (WeChat mch_id / Alipay seller_id, "" when ALIPAY_SELLER_ID is unset).
@@ -73,7 +73,7 @@ Sandbox mode
     notification to the notify_url given in PayRequest, in-process when it is under PUBLIC_BASE_URL (the real
     notify endpoint runs), so notify_url must be PUBLIC_BASE_URL + the notify path.
 
-Timeouts: PAYMENT_TIMEOUT_SECONDS on every call. How the sandbox is reached without HTTP: transport.py.
+Timeouts: PAYMENT_TIMEOUT_SECONDS on every call. How the sandbox is reached without HTTP: payments_sandbox/transport.py.
 """
 
 from .base import (

@@ -36,7 +36,6 @@ from .base import (
     fen_to_yuan_str,
     yuan_str_to_fen,
 )
-from .transport import own_origin, sandbox_pay_url, session_for_own_origin
 
 logger = logging.getLogger("payments.providers.alipay")
 
@@ -135,12 +134,17 @@ class AlipayGateway:
             config=alipay.AliPayConfig(timeout=timeout),
         )
         self.client._gateway = gateway  # the library's (private) gateway attribute
-        self.client.http = session_for_own_origin() if sandbox else requests.Session()
+        self.client.http = requests.Session()
+        if sandbox:
+            from payments_sandbox.transport import session_for_own_origin
+
+            session_for_own_origin(self.client.http)
 
     @classmethod
     def from_settings(cls, *, sandbox: bool) -> AlipayGateway:
         if sandbox:
-            from payments.sandbox.keys import alipay_keys
+            from payments_sandbox.keys import alipay_keys
+            from payments_sandbox.transport import own_origin
 
             keys = alipay_keys()
             return cls(
@@ -222,6 +226,8 @@ class AlipayGateway:
             order_string = build(notify_url=req.notify_url, return_url=req.return_url or None, **common, **extra)
             params = {"payUrl": f"{self.gateway_url}?{order_string}"}
         if self.sandbox:
+            from payments_sandbox.transport import sandbox_pay_url
+
             self._sandbox_register(order_string)
             params["sandboxPayUrl"] = sandbox_pay_url("alipay", req.order_no)
         return params

@@ -8,10 +8,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any, Literal, Protocol
 
 from django.conf import settings
+
+from tunee import money, providers
 
 logger = logging.getLogger("payments.providers")
 
@@ -26,15 +27,15 @@ DEVICES: tuple[str, ...] = ("miniprogram", "app", "web")
 # --- Errors -----------------------------------------------------------------------------------------------------
 
 
-class ProviderError(Exception):
-    """A payment provider call did not succeed.
+class ProviderError(providers.ProviderError):
+    """A payment provider call did not succeed (`tunee.providers.ProviderError`).
 
     `retryable` says whether trying the same call again later may succeed (timeouts, connection failures, 5xx);
-    `code` is a provider-neutral reason (see the constants below), `provider_code` the provider's own code
-    (`ORDERPAID`, `ACQ.TRADE_NOT_EXIST`, …) when it gave one.
+    `message` is the technical text (the base's `detail`); `code` is a provider-neutral reason (see the constants
+    below), `provider_code` the provider's own code (`ORDERPAID`, `ACQ.TRADE_NOT_EXIST`, …) when it gave one.
     """
 
-    default_retryable = False
+    retryable = False
 
     # provider-neutral codes
     TRANSPORT = "transport"  # no answer, timeout, HTTP error
@@ -55,28 +56,30 @@ class ProviderError(Exception):
         retryable: bool | None = None,
         raw: Any = None,
     ):
-        super().__init__(message)
-        self.message = message
+        super().__init__(message, retryable=retryable)
         self.code = code or self.REJECTED
         self.provider_code = provider_code
-        self.retryable = self.default_retryable if retryable is None else retryable
         self.raw = raw
+
+    @property
+    def message(self) -> str:
+        return self.detail
 
     def __str__(self) -> str:
         extra = f" [{self.provider_code}]" if self.provider_code else ""
-        return f"{self.message}{extra}"
+        return f"{self.detail}{extra}"
 
 
 class ProviderUnavailable(ProviderError):
     """The provider could not be reached or gave an answer we cannot trust (transport, 5xx, bad signature)."""
 
-    default_retryable = True
+    retryable = True
 
 
 class ProviderRejected(ProviderError):
     """The provider answered and refused (a business error: order already paid, bad parameters, …)."""
 
-    default_retryable = False
+    retryable = False
 
 
 class OpenIdRequired(ProviderRejected):
@@ -182,24 +185,17 @@ class Gateway(Protocol):
 
 
 def fen_to_yuan_str(fen: int) -> str:
-    """1990 -> "19.90" (exact; never through float)."""
-    if not isinstance(fen, int) or fen < 0:
-        raise ValueError("fen must be a non-negative integer")
-    return f"{fen // 100}.{fen % 100:02d}"
+    """1990 -> "19.90", the gateways' amount format (`tunee.money.fen_to_yuan`: exact, never through float)."""
+    return str(money.fen_to_yuan(fen))
 
 
 def yuan_str_to_fen(value: str) -> int | None:
-    """ "19.90" -> 1990; None when it is not an amount with at most 2 decimals."""
-    text = str(value).strip()
-    if not text or len(text) > 20:
-        return None
+    """ "19.90" -> 1990 (`tunee.money.yuan_to_fen`); None when a gateway's text is not an amount with at most 2
+    decimals."""
     try:
-        amount = Decimal(text)
-        if not amount.is_finite() or amount < 0 or amount != amount.quantize(Decimal("0.01")):
-            return None
-    except (InvalidOperation, ValueError):
+        return money.yuan_to_fen(str(value))
+    except ValueError:
         return None
-    return int(amount * 100)
 
 
 # --- Configuration ----------------------------------------------------------------------------------------------
@@ -226,9 +222,16 @@ def missing_credentials(provider: str) -> list[str]:
     return [name for name in _CREDENTIALS[provider] if not getattr(settings, name, "")]
 
 
+def sandbox_enabled() -> bool:
+    """PAYMENT_SANDBOX is on and the sandbox app (`payments_sandbox`, installed by the settings only then) is there."""
+    from django.apps import apps
+
+    return bool(settings.PAYMENT_SANDBOX) and apps.is_installed("payments_sandbox")
+
+
 def sandbox_active(provider: str) -> bool:
     """The sandbox stands in for `provider` when none of its credentials is set and PAYMENT_SANDBOX allows it."""
-    return not credentials_configured(provider) and bool(settings.PAYMENT_SANDBOX)
+    return not credentials_configured(provider) and sandbox_enabled()
 
 
 def get_gateway(provider: str) -> Gateway:
@@ -248,7 +251,7 @@ def get_gateway(provider: str) -> Gateway:
                 retryable=False,
             )
         sandbox = False
-    elif settings.PAYMENT_SANDBOX:
+    elif sandbox_enabled():
         sandbox = True
     else:
         raise ProviderUnavailable(

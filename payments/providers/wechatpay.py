@@ -7,7 +7,7 @@ payment notifications.
 - `parse_notification` never raises: a DTD/entity body (XXE, billion laughs) makes xmltodict raise a ValueError
   that wechatpy does not convert; it, and every other failure, becomes `Notification(verified=False, reason=…)`.
 - In sandbox mode the API base is this service's `/sandbox/wechatpay/` and the client's `requests.Session`
-  answers it in-process (`transport.InProcessAdapter`).
+  answers it in-process (`payments_sandbox.transport.InProcessAdapter`; the sandbox app, imported only then).
 """
 
 from __future__ import annotations
@@ -33,7 +33,6 @@ from .base import (
     ProviderRejected,
     ProviderUnavailable,
 )
-from .transport import own_origin, sandbox_pay_url, session_for_own_origin
 
 logger = logging.getLogger("payments.providers.wechat")
 
@@ -102,12 +101,15 @@ class WeChatPayGateway:
         )
         self.pay.API_BASE_URL = api_base if api_base.endswith("/") else api_base + "/"
         if sandbox:
+            from payments_sandbox.transport import session_for_own_origin
+
             session_for_own_origin(self.pay._http)
 
     @classmethod
     def from_settings(cls, *, sandbox: bool) -> WeChatPayGateway:
         if sandbox:
-            from payments.sandbox.keys import wechat_keys
+            from payments_sandbox.keys import wechat_keys
+            from payments_sandbox.transport import own_origin
 
             keys = wechat_keys()
             return cls(
@@ -211,6 +213,8 @@ class WeChatPayGateway:
                 params = self.pay.order.get_appapi_params(prepay_id)
         params = dict(params)
         if self.sandbox:
+            from payments_sandbox.transport import sandbox_pay_url
+
             params["sandboxPayUrl"] = sandbox_pay_url("wechat", req.order_no)
         return params
 

@@ -16,8 +16,8 @@ from werkzeug import Response
 
 from payments.providers.alipay import AlipayGateway
 from payments.providers.wechatpay import WeChatPayGateway
-from payments.sandbox import keys, signing
-from payments.sandbox.keys import _rsa_pair
+from payments_sandbox import keys, signing
+from payments_sandbox.keys import _rsa_pair
 
 # WeChat's documented signing example uses these ids and key; the fake merchant reuses them.
 WX_APP_ID = "wxd930ea5d5a258f4f"
@@ -72,10 +72,10 @@ def fresh_sandbox_keys(_payments_settings, settings):
 
 def reload_urlconf():
     """Rebuild the URLconf from the current settings (the sandbox routes are decided when it is loaded)."""
-    import payments.web_urls
+    import payments_sandbox.urls
     import tunee.urls
 
-    importlib.reload(payments.web_urls)
+    importlib.reload(payments_sandbox.urls)
     importlib.reload(tunee.urls)
     clear_url_caches()
 
@@ -84,12 +84,12 @@ def reload_urlconf():
 def fresh_urls():
     """Lets a test reload the URLconf after changing settings; puts the original routes back afterwards (the
     settings fixture is restored only after this teardown, so reloading again here would keep the test's)."""
-    import payments.web_urls
+    import payments_sandbox.urls
     import tunee.urls
 
-    saved = payments.web_urls.urlpatterns, tunee.urls.urlpatterns
+    saved = payments_sandbox.urls.urlpatterns, tunee.urls.urlpatterns
     yield reload_urlconf
-    payments.web_urls.urlpatterns, tunee.urls.urlpatterns = saved
+    payments_sandbox.urls.urlpatterns, tunee.urls.urlpatterns = saved
     clear_url_caches()
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from payments.models import Order
-from payments.providers.transport import sandbox_pay_url
-from payments.sandbox import keys, signing
+from payments_sandbox import keys, signing
+from payments_sandbox.transport import sandbox_pay_url
 
 MONTHLY_FEN = 1990
 YEARLY_FEN = 19900

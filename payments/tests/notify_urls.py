@@ -7,8 +7,8 @@ from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 
 import tunee.urls
-from payments.models import SandboxTrade
 from payments.providers import get_gateway
+from payments_sandbox.models import SandboxTrade
 
 received: list = []
 

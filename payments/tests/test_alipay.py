@@ -10,7 +10,7 @@ from werkzeug import Response
 
 from payments.providers.alipay import AlipayGateway, pem
 from payments.providers.base import PayRequest, ProviderError, ProviderRejected, ProviderUnavailable
-from payments.sandbox import signing
+from payments_sandbox import signing
 
 from .conftest import ALI_APP_ID, ALI_SELLER_ID
 

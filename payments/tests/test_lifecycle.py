@@ -14,9 +14,10 @@ from membership.models import MembershipEvent, PointsEntry
 from membership.selectors import membership_state, points_balance
 from membership.services import points_spend
 from payments import services, tasks
-from payments.models import Order, OrderEvent, SandboxTrade
-from payments.sandbox.services import sandbox_trade_pay
+from payments.models import Order, OrderEvent
 from payments.tests.helpers import pay_in_sandbox, place_membership_order, place_points_order
+from payments_sandbox.models import SandboxTrade
+from payments_sandbox.services import sandbox_trade_pay
 from tunee.api.errors import ApiError, Code
 
 pytestmark = pytest.mark.django_db

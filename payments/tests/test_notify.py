@@ -3,7 +3,7 @@
 import pytest
 
 from membership.selectors import membership_state, points_balance
-from payments.models import Order, OrderEvent, OrderGrant, PaymentNotification, SandboxTrade
+from payments.models import Order, OrderEvent, OrderGrant, PaymentNotification
 from payments.tests.helpers import (
     alipay_notification,
     pay_in_sandbox,
@@ -11,6 +11,7 @@ from payments.tests.helpers import (
     place_points_order,
     wechat_notification,
 )
+from payments_sandbox.models import SandboxTrade
 
 pytestmark = pytest.mark.django_db
 
@@ -355,12 +356,12 @@ def test_notify_endpoints_need_no_login_and_ignore_a_bearer_token(client, wechat
 
 
 def test_a_failure_while_settling_answers_fail_and_keeps_the_record(client, wechat_order, monkeypatch):
-    from payments import services
+    from payments.services import notifications
 
     def broken(**kwargs):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(services, "order_settle", broken)
+    monkeypatch.setattr(notifications, "order_settle", broken)
 
     assert_wechat_reply(post_wechat(client, wechat_notification(wechat_order)), ok=False)
     note = PaymentNotification.objects.get()

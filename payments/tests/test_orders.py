@@ -171,11 +171,11 @@ def test_placing_orders_needs_a_login(api):
 
 
 def test_order_numbers_are_unique_and_drawn_again_on_collision(auth_api, monkeypatch):
-    from payments import services
+    from payments.services import orders
 
     first = place_membership_order(auth_api)
     draws = iter([first["orderNo"], first["orderNo"], "TN2099010100000001"])
-    monkeypatch.setattr(services, "_new_order_no", lambda now: next(draws))
+    monkeypatch.setattr(orders, "_new_order_no", lambda now: next(draws))
 
     second = place_membership_order(auth_api)
 

@@ -6,8 +6,8 @@ from accounts.tests.clients import client_for
 from accounts.tests.factories import UserFactory
 from membership.selectors import membership_state
 from payments.models import Order
-from payments.sandbox.services import sandbox_trade_pay
 from payments.tests.helpers import pay_in_sandbox, place_membership_order, place_points_order
+from payments_sandbox.services import sandbox_trade_pay
 
 pytestmark = pytest.mark.django_db
 
@@ -91,13 +91,27 @@ def test_order_list_refuses_bad_parameters(auth_api, query):
     assert response.json()["code"] == 400
 
 
-def test_query_of_an_unpaid_order_asks_the_provider_and_stays_pending(auth_api):
+def test_query_of_an_unpaid_order_asks_the_provider_and_stays_pending(auth_api, monkeypatch):
+    from payments.providers.wechatpay import WeChatPayGateway
+
     data = place_membership_order(auth_api, "monthly", "wechat", "web")
+    asked = []
+    query = WeChatPayGateway.query
+
+    def spy(gateway, order_no):
+        answer = query(gateway, order_no)
+        asked.append((order_no, answer))
+        return answer
+
+    monkeypatch.setattr(WeChatPayGateway, "query", spy)
 
     response = auth_api.get(f"/api/payment/order/{data['orderNo']}/query")
 
     assert response.status_code == 200
     assert response.json()["data"] == {"orderNo": data["orderNo"], "status": "pending", "paidAt": None}
+    assert [order_no for order_no, _ in asked] == [data["orderNo"]]  # the provider was asked, about this order
+    assert not asked[0][1].paid  # and answered "not paid": nothing changes
+    assert Order.objects.get(order_no=data["orderNo"]).status == "pending"
 
 
 @pytest.mark.parametrize("method", ["wechat", "alipay"])

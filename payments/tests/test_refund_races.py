@@ -67,7 +67,7 @@ def slow_refund(fake_alipay, in_provider: threading.Event, spent: threading.Even
 
 @pytest.mark.parametrize("take_back_available_points", [False, True])
 def test_points_spent_while_the_provider_refunds_cannot_slip_past_the_check(real_alipay, take_back_available_points):
-    user, staff = UserFactory(), UserFactory(is_staff=True)
+    user, staff = UserFactory(), UserFactory(is_staff=True, is_superuser=True)  # refunds need payments.refund
     order = paid_points_order(real_alipay, user)
     in_provider, spent = threading.Event(), threading.Event()
     slow_refund(real_alipay, in_provider, spent)
@@ -114,7 +114,7 @@ def test_points_spent_while_the_provider_refunds_cannot_slip_past_the_check(real
 def test_a_spend_that_commits_first_makes_the_refund_refused_and_nothing_refunded(real_alipay):
     """The other order of events: the spend holds the account first; the refund's check, made under the lock
     after the spend committed, refuses (40000) before the provider is asked."""
-    user, staff = UserFactory(), UserFactory(is_staff=True)
+    user, staff = UserFactory(), UserFactory(is_staff=True, is_superuser=True)  # refunds need payments.refund
     order = paid_points_order(real_alipay, user)
     real_alipay.on("alipay.trade.refund", {"code": "10000", "msg": "Success", "trade_no": "x", "fund_change": "Y"})
     barrier = threading.Barrier(8)

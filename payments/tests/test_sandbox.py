@@ -13,7 +13,6 @@ from django.db import connection, transaction
 from django.utils import timezone, translation
 from werkzeug import Response
 
-from payments.models import SandboxTrade
 from payments.providers import (
     PayRequest,
     ProviderError,
@@ -22,10 +21,11 @@ from payments.providers import (
     get_gateway,
     sandbox_active,
 )
-from payments.providers.transport import session_for_own_origin
 from payments.providers.wechatpay import WeChatPayGateway
-from payments.sandbox import keys
 from payments.tests.helpers import sandbox_page
+from payments_sandbox import keys
+from payments_sandbox.models import SandboxTrade
+from payments_sandbox.transport import session_for_own_origin
 
 pytestmark = pytest.mark.django_db
 

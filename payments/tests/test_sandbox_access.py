@@ -10,9 +10,10 @@ from django.utils import timezone
 
 from accounts.tests.clients import client_for
 from accounts.tests.factories import UserFactory
-from payments.models import Order, PaymentNotification, SandboxTrade
-from payments.sandbox.access import pay_page_token
+from payments.models import Order, PaymentNotification
 from payments.tests.helpers import place_membership_order, place_points_order
+from payments_sandbox.access import pay_page_token
+from payments_sandbox.models import SandboxTrade
 
 pytestmark = pytest.mark.django_db
 

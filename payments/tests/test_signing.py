@@ -4,7 +4,7 @@ import pytest
 from wechatpy.pay.utils import calculate_signature, calculate_signature_hmac
 
 from payments.providers.base import fen_to_yuan_str, yuan_str_to_fen
-from payments.sandbox import signing
+from payments_sandbox import signing
 
 # https://pay.weixin.qq.com/wiki/doc/api/jsapi.php?chapter=4_3 (安全规范, 签名算法 worked example)
 DOC_PARAMS = {

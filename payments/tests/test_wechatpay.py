@@ -13,7 +13,7 @@ from payments.providers.base import (
     ProviderRejected,
     ProviderUnavailable,
 )
-from payments.sandbox import signing
+from payments_sandbox import signing
 
 from .conftest import WX_API_KEY, WX_APP_ID, WX_MCH_ID, wechat_answer
 
@@ -265,9 +265,20 @@ def test_close_of_a_paid_order_is_rejected_as_already_paid(wechat, fake_wechat):
     assert caught.value.code == ProviderError.ALREADY_PAID
 
 
-def test_close_of_a_closed_order_is_done(wechat, fake_wechat):
-    fake_wechat.on("pay/closeorder", {"result_code": "FAIL", "err_code": "ORDERCLOSED", "err_code_des": "订单已关闭"})
-    wechat.close("TN1")  # no error
+@pytest.mark.parametrize("err_code", ["ORDERCLOSED", "ORDERNOTEXIST"])
+def test_close_of_a_closed_or_unknown_order_is_done(wechat, fake_wechat, err_code):
+    fake_wechat.on("pay/closeorder", {"result_code": "FAIL", "err_code": err_code, "err_code_des": "订单已关闭"})
+
+    assert wechat.close("TN1") is None  # done: no ProviderRejected
+
+    assert [(path, sent["out_trade_no"]) for path, sent in fake_wechat.requests] == [("pay/closeorder", "TN1")]
+
+
+def test_close_refused_for_another_reason_is_raised(wechat, fake_wechat):
+    fake_wechat.on("pay/closeorder", {"result_code": "FAIL", "err_code": "SYSTEMERROR", "err_code_des": "系统错误"})
+
+    with pytest.raises(ProviderError):
+        wechat.close("TN1")
 
 
 def test_refund_without_merchant_certificate_is_refused_before_any_call(wechat, fake_wechat):

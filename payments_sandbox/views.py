@@ -10,10 +10,11 @@ from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_http_methods
 
-from payments.models import Order, SandboxTrade
+from payments.models import Order
 from payments.providers.base import sandbox_active
 
 from .access import pay_page_token_valid
+from .models import SandboxTrade
 from .services import SandboxRefusal, sandbox_trade_close, sandbox_trade_notify, sandbox_trade_pay
 
 
@@ -44,7 +45,7 @@ def pay_page(request, provider: str, out_trade_no: str):
         return HttpResponseRedirect(request.get_full_path())  # the token stays in the URL
     response = render(
         request,
-        "payments/sandbox_pay.html",
+        "payments_sandbox/pay.html",
         {
             "trade": trade,
             "provider_label": SandboxTrade.Provider(provider).label,

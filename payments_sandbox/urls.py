@@ -1,5 +1,6 @@
-"""The sandbox's routes. They exist only for providers running in the sandbox (no merchant credentials and
-PAYMENT_SANDBOX on), decided when the URLconf is loaded: with real credentials configured there is no route."""
+"""The sandbox's routes, mounted at the site root by tunee/urls.py when this app is installed (PAYMENT_SANDBOX on).
+They exist only for providers running in the sandbox (no merchant credentials and PAYMENT_SANDBOX on), decided when
+the URLconf is loaded: with real credentials configured there is no route."""
 
 from django.urls import path
 
@@ -32,3 +33,6 @@ def sandbox_urlpatterns() -> list:
             )
         )
     return patterns
+
+
+urlpatterns = sandbox_urlpatterns()

@@ -22,11 +22,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from payments.models import SandboxTrade
 from payments.providers.base import fen_to_yuan_str
-from payments.providers.transport import session_for_own_origin
 
 from . import keys, signing
+from .models import SandboxTrade
+from .transport import session_for_own_origin
 
 logger = logging.getLogger("payments.sandbox")
 

@@ -23,12 +23,12 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from payments.models import SandboxTrade
 from payments.providers.base import fen_to_yuan_str, yuan_str_to_fen
-from payments.providers.transport import sandbox_pay_url
 
 from . import keys, signing
+from .models import SandboxTrade
 from .services import SandboxRefusal, sandbox_trade_close, sandbox_trade_open, sandbox_trade_refund
+from .transport import sandbox_pay_url
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 PAY_METHODS = {

@@ -145,8 +145,8 @@ def session_for_own_origin(session: requests.Session | None = None) -> requests.
 
 def sandbox_pay_url(provider: str, order_no: str) -> str:
     """The absolute URL of the sandbox pay page of one trade (`payParams.sandboxPayUrl`), with the token that opens
-    it (payments/sandbox/access.py)."""
-    from payments.sandbox.access import pay_page_token
+    it (payments_sandbox/access.py)."""
+    from .access import pay_page_token
 
     token = quote(pay_page_token(provider, order_no), safe="")
     return f"{own_origin()}/sandbox/pay/{provider}/{quote(order_no, safe='')}?token={token}"

@@ -16,11 +16,10 @@ from django.http import HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from payments.models import SandboxTrade
-from payments.providers.transport import sandbox_pay_url
-
 from . import keys, signing
+from .models import SandboxTrade
 from .services import SandboxRefusal, sandbox_trade_close, sandbox_trade_open, sandbox_trade_refund
+from .transport import sandbox_pay_url
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 TRADE_TYPES = ("JSAPI", "NATIVE", "APP", "MWEB")
