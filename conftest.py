@@ -5,6 +5,7 @@ from django.core.cache import cache
 from django.db import connection
 from rest_framework.test import APIClient
 
+from tunee import localcache
 from tunee.celery import app as celery_app
 
 # Tests never write to the development broker under var/: messages go to kombu's in-memory transport, where a test
@@ -34,8 +35,10 @@ def _isolation(settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path / "media")
     settings.PUBLIC_BASE_URL = "http://127.0.0.1:8000"  # whatever PORT the shell has
     cache.clear()
+    localcache.clear()
     yield
     cache.clear()
+    localcache.clear()
 
 
 @pytest.fixture(autouse=True)

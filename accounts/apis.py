@@ -14,7 +14,7 @@ from tunee.api.throttles import AnonRateThrottle, UserRateThrottle
 from . import serializers as s
 from . import services
 from .images import avatar_refuse_declared_length
-from .selectors import user_for_profile, user_profile
+from .selectors import user_for_profile
 from .throttles import LoginAccountThrottle, LoginIPThrottle
 
 CODE_SENT = T("验证码已发送", "Verification code sent")
@@ -45,7 +45,7 @@ def login_answer(result: services.LoginResult, message=LOGGED_IN, status: int = 
             "access_token": tokens.access_token,
             "refresh_token": tokens.refresh_token,
             "expires_in": tokens.expires_in,
-            "user": user_profile(user=result.user, is_new_user=result.is_new_user),
+            "user": s.LoginUserOutput(result.user, context={"is_new_user": result.is_new_user}).data,
         },
         message=message,
         status=status,
@@ -135,7 +135,7 @@ class MeApi(APIView):
 
     @extend_schema(tags=["user"], summary="The current user's profile", responses={200: s.UserProfileOutput})
     def get(self, request):
-        return ok(user_profile(user=user_for_profile(user_id=request.user.pk)))
+        return ok(s.UserProfileOutput(user_for_profile(user_id=request.user.pk)).data)
 
     @extend_schema(
         tags=["user"],
@@ -154,7 +154,7 @@ class MeApi(APIView):
             language=user_settings.get("language"),
             notifications=user_settings.get("notifications"),
         )
-        return ok(user_profile(user=user), message=UPDATED)
+        return ok(s.UserProfileOutput(user).data, message=UPDATED)
 
 
 class BindPhoneApi(APIView):
@@ -163,7 +163,7 @@ class BindPhoneApi(APIView):
     def post(self, request):
         data = parse(s.BindPhoneInput, request)
         user = services.user_bind_phone(user=request.user, phone=data["phone"], code=data["code"])
-        return ok(user_profile(user=user), message=PHONE_BOUND)
+        return ok(s.UserProfileOutput(user).data, message=PHONE_BOUND)
 
 
 class LogoutApi(APIView):

@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from tunee.crypto import EncryptedTextField
 
@@ -19,37 +20,53 @@ class User(AbstractUser):
     """
 
     class Status(models.TextChoices):
-        ACTIVE = "active", "active"
-        DISABLED = "disabled", "disabled"
+        ACTIVE = "active", _("active")
+        DISABLED = "disabled", _("disabled")
 
-    class Language(models.TextChoices):
+    class Language(models.TextChoices):  # each language named in itself, as settings.LANGUAGES: not translated
         ZH_CN = "zh-CN", "简体中文"
         EN = "en", "English"
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    email_verified = models.BooleanField(default=False)
-    phone = models.CharField(max_length=20, null=True, blank=True, help_text="mainland mobile, 11 digits")
-    avatar = models.FileField(upload_to="avatars/", blank=True, max_length=255)
-    wechat_openid = models.CharField(max_length=64, null=True, blank=True)
-    wechat_unionid = models.CharField(max_length=64, null=True, blank=True)
-    wechat_session_key = EncryptedTextField(
-        blank=True, default="", help_text="the mini program's session_key of the last login, encrypted at rest"
+    id = models.UUIDField(_("ID"), primary_key=True, default=uuid.uuid4, editable=False)
+    email_verified = models.BooleanField(_("email verified"), default=False)
+    phone = models.CharField(
+        _("phone"), max_length=20, null=True, blank=True, help_text=_("mainland mobile, 11 digits")
     )
-    wechat_nickname = models.CharField(max_length=100, blank=True)
+    avatar = models.FileField(_("avatar"), upload_to="avatars/", blank=True, max_length=255)
+    wechat_openid = models.CharField(_("WeChat openid"), max_length=64, null=True, blank=True)
+    wechat_unionid = models.CharField(_("WeChat unionid"), max_length=64, null=True, blank=True)
+    wechat_session_key = EncryptedTextField(
+        _("WeChat session key"),
+        blank=True,
+        default="",
+        help_text=_("the mini program's session_key of the last login, encrypted at rest"),
+    )
+    wechat_nickname = models.CharField(_("WeChat nickname"), max_length=100, blank=True)
     wechat_avatar_url = models.URLField(
-        max_length=500, blank=True, help_text="as WeChat or the client gave it: never shown, only copied from"
+        _("WeChat avatar URL"),
+        max_length=500,
+        blank=True,
+        help_text=_("as WeChat or the client gave it: never shown, only copied from"),
     )
     wechat_avatar = models.FileField(
-        upload_to="avatars/", blank=True, max_length=255, help_text="our re-encoded copy of the WeChat avatar"
+        _("WeChat avatar copy"),
+        upload_to="avatars/",
+        blank=True,
+        max_length=255,
+        help_text=_("our re-encoded copy of the WeChat avatar"),
     )
-    language = models.CharField(max_length=10, choices=Language.choices, default=Language.ZH_CN)
-    notifications = models.BooleanField(default=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE, db_index=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    language = models.CharField(_("language"), max_length=10, choices=Language.choices, default=Language.ZH_CN)
+    notifications = models.BooleanField(_("notifications on"), default=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE, db_index=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
         db_table = "accounts_user"
+        # Staff actions that are not a model's add/change/delete/view (the roles in accounts/roles.py hand them out)
+        permissions = [("revoke_sessions", "Can log a user out on every device")]
         constraints = [
             # Usernames are told apart ignoring case (`Bob` and `bob` are one name), as the services check them.
             models.UniqueConstraint(Lower("username"), name="accounts_user_username_ci_unique"),
@@ -81,25 +98,27 @@ class LoginSession(models.Model):
     """
 
     class Method(models.TextChoices):
-        PHONE = "phone", "phone"
-        WECHAT = "wechat", "wechat"
-        EMAIL = "email", "email"
-        REGISTER = "register", "register"
-        OTHER = "other", "other"
+        PHONE = "phone", _("phone (SMS code)")
+        WECHAT = "wechat", _("WeChat")
+        EMAIL = "email", _("email")
+        REGISTER = "register", _("registration")
+        OTHER = "other", _("other")
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="login_sessions")
-    method = models.CharField(max_length=10, choices=Method.choices)
-    device = models.CharField(max_length=200, blank=True)
-    user_agent = models.CharField(max_length=300, blank=True)
-    created_ip = models.GenericIPAddressField(null=True, blank=True)
-    last_ip = models.GenericIPAddressField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_refreshed_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True, db_index=True)
-    revoke_reason = models.CharField(max_length=30, blank=True)
+    id = models.UUIDField(_("ID"), primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="login_sessions", verbose_name=_("user"))
+    method = models.CharField(_("login method"), max_length=10, choices=Method.choices)
+    device = models.CharField(_("device"), max_length=200, blank=True)
+    user_agent = models.CharField(_("user agent"), max_length=300, blank=True)
+    created_ip = models.GenericIPAddressField(_("first IP"), null=True, blank=True)
+    last_ip = models.GenericIPAddressField(_("last IP"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    last_refreshed_at = models.DateTimeField(_("last refreshed at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True, db_index=True)
+    revoke_reason = models.CharField(_("revoke reason"), max_length=30, blank=True)
 
     class Meta:
+        verbose_name = _("login session")
+        verbose_name_plural = _("login sessions")
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["user", "revoked_at"])]
 
@@ -114,16 +133,20 @@ class LoginSession(models.Model):
 class RefreshToken(models.Model):
     """An opaque refresh token, stored as its SHA-256 only. `rotated_at` set = already used once."""
 
-    id = models.BigAutoField(primary_key=True)
-    session = models.ForeignKey(LoginSession, on_delete=models.CASCADE, related_name="refresh_tokens")
-    token_hash = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    expires_at = models.DateTimeField()
-    rotated_at = models.DateTimeField(null=True, blank=True)
-    device = models.CharField(max_length=200, blank=True)
-    ip = models.GenericIPAddressField(null=True, blank=True)
+    id = models.BigAutoField(_("ID"), primary_key=True)
+    session = models.ForeignKey(
+        LoginSession, on_delete=models.CASCADE, related_name="refresh_tokens", verbose_name=_("login session")
+    )
+    token_hash = models.CharField(_("token hash"), max_length=64, unique=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"))
+    rotated_at = models.DateTimeField(_("rotated at"), null=True, blank=True)
+    device = models.CharField(_("device"), max_length=200, blank=True)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("refresh token")
+        verbose_name_plural = _("refresh tokens")
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(condition=Q(expires_at__gt=models.F("created_at")), name="refresh_expires_after")
@@ -137,30 +160,32 @@ class VerificationCode(models.Model):
     """An SMS code: 6 digits, stored as an HMAC, valid for a few minutes, single use, dead after too many tries."""
 
     class Purpose(models.TextChoices):
-        LOGIN = "login", "login"
-        REGISTER = "register", "register"
-        RESET_PASSWORD = "reset_password", "reset_password"
-        BIND_PHONE = "bind_phone", "bind_phone"
+        LOGIN = "login", _("log in")
+        REGISTER = "register", _("register")
+        RESET_PASSWORD = "reset_password", _("reset password")
+        BIND_PHONE = "bind_phone", _("bind phone")
 
     class Delivery(models.TextChoices):
-        PENDING = "pending", "pending"
-        SENDING = "sending", "sending"
-        SENT = "sent", "sent"
-        FAILED = "failed", "failed"
+        PENDING = "pending", _("pending")
+        SENDING = "sending", _("sending")
+        SENT = "sent", _("sent")
+        FAILED = "failed", _("failed")
 
-    id = models.BigAutoField(primary_key=True)
-    phone = models.CharField(max_length=20)
-    purpose = models.CharField(max_length=20, choices=Purpose.choices)
-    code_hash = models.CharField(max_length=64)
-    ip = models.GenericIPAddressField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
-    expires_at = models.DateTimeField()
-    attempts = models.PositiveSmallIntegerField(default=0)
-    used_at = models.DateTimeField(null=True, blank=True)
-    delivery = models.CharField(max_length=10, choices=Delivery.choices, default=Delivery.PENDING)
-    delivery_error = models.CharField(max_length=200, blank=True)
+    id = models.BigAutoField(_("ID"), primary_key=True)
+    phone = models.CharField(_("phone"), max_length=20)
+    purpose = models.CharField(_("purpose"), max_length=20, choices=Purpose.choices)
+    code_hash = models.CharField(_("code hash"), max_length=64)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
+    expires_at = models.DateTimeField(_("expires at"))
+    attempts = models.PositiveSmallIntegerField(_("wrong attempts"), default=0)
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+    delivery = models.CharField(_("delivery"), max_length=10, choices=Delivery.choices, default=Delivery.PENDING)
+    delivery_error = models.CharField(_("delivery error"), max_length=200, blank=True)
 
     class Meta:
+        verbose_name = _("SMS code")
+        verbose_name_plural = _("SMS codes")
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["phone", "purpose", "created_at"]),
@@ -183,15 +208,17 @@ class EmailSend(models.Model):
     """
 
     class Kind(models.TextChoices):
-        VERIFICATION = "verification", "verification"
-        PASSWORD_RESET = "password_reset", "password_reset"
+        VERIFICATION = "verification", _("email verification")
+        PASSWORD_RESET = "password_reset", _("password reset")
 
-    id = models.BigAutoField(primary_key=True)
-    address = models.CharField(max_length=254)
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    created_at = models.DateTimeField(default=timezone.now)
+    id = models.BigAutoField(_("ID"), primary_key=True)
+    address = models.CharField(_("address hash"), max_length=254)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
+        verbose_name = _("account mail")
+        verbose_name_plural = _("account mails")
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["address", "created_at"])]
 

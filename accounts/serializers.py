@@ -7,9 +7,13 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.utils import html
 
+from membership.selectors import quota_status
+from membership.serializers import ENTITLEMENTS
 from tunee.api.i18n import T
+from tunee.storage import public_url
 
 from .models import User, VerificationCode
+from .selectors import user_avatar_url
 from .services import phone_normalize
 
 BAD_PHONE = T("请输入正确的中国大陆手机号", "Enter a valid mainland China mobile number")
@@ -156,7 +160,7 @@ class LogoutOutput(serializers.Serializer):
     revoked_sessions = serializers.IntegerField()
 
 
-# --- Output shapes (documentation of what selectors.user_profile returns) -------------------------------------------
+# --- Output shapes ----------------------------------------------------------------------------------------------
 
 
 class WechatOutput(serializers.Serializer):
@@ -194,9 +198,35 @@ class UserProfileOutput(serializers.Serializer):
     status = serializers.CharField(help_text="active or disabled")  # a plain string: no enum name to collide
     created_at = serializers.DateTimeField()
 
+    def to_representation(self, user) -> dict:
+        """API.md "The user profile" of `user`; the entitlement fields (membership, points, today's quota) come from
+        membership's serializer over `context["quota"]` (a `membership.selectors.QuotaStatus`), read by
+        `membership.selectors.quota_status` unless given. Written out (the fields above document the shape): GET
+        /user/me is a hot path."""
+        quota = self.context.get("quota") or quota_status(user=user)
+        has_wechat = bool(user.wechat_openid or user.wechat_unionid)
+        return {
+            "id": str(user.pk),
+            "username": user.username,
+            "email": user.email or None,
+            "email_verified": user.email_verified,
+            "phone": user.phone,
+            "avatar_url": user_avatar_url(user=user),
+            "wechat": {"nickname": user.wechat_nickname or None, "avatar_url": public_url(user.wechat_avatar)}
+            if has_wechat
+            else None,
+            **ENTITLEMENTS.to_representation(quota),
+            "settings": {"language": user.language, "notifications": user.notifications},
+            "status": user.status,
+            "created_at": user.created_at,
+        }
+
 
 class LoginUserOutput(UserProfileOutput):
     is_new_user = serializers.BooleanField()
+
+    def to_representation(self, user) -> dict:
+        return {**super().to_representation(user), "is_new_user": self.context["is_new_user"]}
 
 
 class TokenBundleOutput(serializers.Serializer):

@@ -1,14 +1,16 @@
 """Jobs of accounts. Notifications (SMS, mails) go to the `notifications` queue; copying a WeChat avatar to the
-`default` one. Thin: they call a service, which makes them idempotent (an SMS row is claimed before sending; a mail
+`files` one. Thin: they call a service, which makes them idempotent (an SMS row is claimed before sending; a mail
 is re-sent at most once per job delivery; an avatar copy only lands while its source URL is still the user's)."""
 
 from celery import shared_task
 
+from tunee import queues
 from tunee.fetch import FetchUnavailable
 
 from .providers import ProviderUnavailable
 
-QUEUE = "notifications"
+QUEUE = queues.NOTIFICATIONS
+AVATAR_QUEUE = queues.FILES  # copying a WeChat avatar is photo processing
 
 
 def enqueue(task, *args) -> None:
@@ -51,7 +53,7 @@ def send_password_reset_email(user_id: str) -> bool:
     max_retries=3,
 )
 def copy_wechat_avatar(user_id: str, url: str) -> bool:
-    """Copy a WeChat avatar into our storage (enqueued on the `default` queue after a WeChat login commits)."""
+    """Copy a WeChat avatar into our storage (enqueued on AVATAR_QUEUE after a WeChat login commits)."""
     from .services import wechat_avatar_copy
 
     return wechat_avatar_copy(user_id=user_id, url=url)

@@ -148,7 +148,9 @@ class Servers:
         )  # fmt: skip
 
     def worker(self, log: Path) -> subprocess.Popen:
-        queues = "generation_priority,generation,payments,notifications,default,files,stats"
+        from tunee.queues import worker_arg  # the one list of queue names
+
+        queues = worker_arg()
         return self.start(
             PY, "-m", "celery", "-A", "tunee", "worker", "-Q", queues, "--concurrency", "2", "--loglevel", "WARNING",
             log=log,
@@ -258,7 +260,7 @@ def wechat_notifications(users, count: int) -> list[str]:
 
     from membership.models import PointPackage
     from payments.models import Order
-    from payments.sandbox import keys, signing
+    from payments_sandbox import keys, signing
 
     wechat = keys.wechat_keys()
     package = PointPackage.objects.filter(is_active=True).order_by("price_fen").first()

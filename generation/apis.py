@@ -67,7 +67,8 @@ class GenerationCreateApi(GenerationCreateThrottled, APIView):
         data = GenerationCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         generation = services.generation_create(user=request.user, source=Generation.Source.API, **data.validated_data)
-        quota = quota_status(user=request.user)
+        # the quota as the charge left it (read by the charging statement), else read now
+        quota = getattr(generation.charge, "quota_after", None) or quota_status(user=request.user)
         body = {
             "generation_id": generation.pk,
             "status": generation.status,

@@ -3,6 +3,7 @@ import json
 from rest_framework import serializers
 
 from tunee.api.i18n import T
+from tunee.api.serializers import OutputSerializer
 from tunee.storage import public_url, signed_url
 
 from .models import DEFAULT_DURATION, MAX_DURATION, MIN_DURATION, TAG_LENGTH, TAG_MAX, Generation
@@ -149,7 +150,7 @@ def result_of(generation: Generation, *, show_hq: bool) -> dict | None:
     }
 
 
-class GenerationSerializer(serializers.Serializer):
+class GenerationSerializer(OutputSerializer):
     """Tunee's generation shape. Context: `show_hq` (bool)."""
 
     generation_id = serializers.UUIDField(source="id")

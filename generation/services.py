@@ -19,14 +19,16 @@ from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
+from accounts.roles import require_permission
 from membership.models import Charge
-from membership.selectors import is_member
-from membership.services import quota_consume, quota_refund
+from membership.selectors import MembershipState, membership_state_with
+from membership.services import charge_refund_by_staff, quota_consume_in_transaction, quota_refund
 from moderation.services import content_screen
+from tunee import metrics
 from tunee.api.errors import ApiError, Code
 from tunee.api.i18n import T
 
@@ -98,9 +100,9 @@ def generation_create(
     """
     generation_id = uuid.uuid4()
     now = timezone.now()
-    member = is_member(user=user)
-    _in_flight_check(user=user, member=member)
-    charge = quota_consume(user=user, reference=f"generation:{generation_id}")
+    state = _in_flight_check(user=user)
+    member = state.is_valid
+    charge = quota_consume_in_transaction(user=user, reference=f"generation:{generation_id}", membership=state)
     generation = Generation.objects.create(
         id=generation_id,
         user=user,
@@ -131,19 +133,22 @@ TOO_MANY_IN_FLIGHT = T(
 )
 
 
-def _in_flight_check(*, user, member: bool) -> None:
-    """At most GENERATION_IN_FLIGHT_MEMBER / _FREE pending or processing generations per user, else 429.
+def _in_flight_check(*, user) -> MembershipState:
+    """At most GENERATION_IN_FLIGHT_MEMBER / _FREE pending or processing generations per user, else 429; answers
+    the user's membership, read in the same query as the count.
 
     The count and the insert that follows are serialized per user until the transaction ends (a PostgreSQL
     transaction-level advisory lock, as accounts does for its SMS caps), so parallel creates cannot all read "below
     the limit"; raised before anything is charged. SQLite's writers are serialized by the database file.
     """
-    limit = settings.GENERATION_IN_FLIGHT_MEMBER if member else settings.GENERATION_IN_FLIGHT_FREE
     if connection.vendor == "postgresql":
         digest = hashlib.sha256(f"generation:in-flight:{user.pk}".encode()).digest()
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [int.from_bytes(digest[:8], "big", signed=True)])
-    in_flight = Generation.objects.filter(user=user, status__in=ACTIVE).count()
+    active = Generation.objects.filter(user=OuterRef("pk"), status__in=ACTIVE).order_by().values("user")
+    state, extra = membership_state_with(user=user, in_flight=Subquery(active.annotate(n=Count("id")).values("n")))
+    in_flight = extra["in_flight"] or 0
+    limit = settings.GENERATION_IN_FLIGHT_MEMBER if state.is_valid else settings.GENERATION_IN_FLIGHT_FREE
     if in_flight >= limit:
         wait = IN_FLIGHT_RETRY_AFTER
         raise ApiError(
@@ -152,6 +157,7 @@ def _in_flight_check(*, user, member: bool) -> None:
             details={"retryAfter": wait, "inFlight": in_flight, "limit": limit},
             headers={"Retry-After": str(wait)},
         )
+    return state
 
 
 def _enqueue_on_commit(generation: Generation) -> None:
@@ -238,6 +244,7 @@ def generation_fail(*, generation: Generation, message: T | str, detail: str = "
     if charge_id is not None:
         quota_refund(charge=Charge.objects.get(pk=charge_id))
     generation.refresh_from_db()
+    metrics.generation_ended(generation, "failed")
     logger.info("generation %s failed: %s (%s)", generation.pk, en or zh, detail[:200])
     notify_finished(generation=generation, outcome=Generation.Status.FAILED, title=generation.title, at=now)
     return True
@@ -264,13 +271,15 @@ def notify_finished(*, generation: Generation, outcome: str, title: str, at: dat
 
 
 @transaction.atomic
-def generation_retry(*, generation: Generation) -> bool:
-    """Staff: run a failed generation again, from the start and without a new charge.
+def generation_retry(*, generation: Generation, actor=None) -> bool:
+    """Staff: run a failed generation again, from the start and without a new charge (`actor` needs
+    `generation.retry_generation`; None is the system).
 
     Its charge was refunded when it failed and stays refunded (`quota_refund` never pays twice), so the retry is
     free for the user; if it fails again nothing more is refunded. The timeout counts from the retry. True when
     this call put it back in the queue.
     """
+    require_permission(actor, "generation.retry_generation")
     now = timezone.now()
     retried = Generation.objects.filter(pk=generation.pk, status=Generation.Status.FAILED).update(
         status=Generation.Status.PENDING,
@@ -377,3 +386,30 @@ def generation_callback(*, provider_name: str, task_id: str, token: str) -> bool
     if moved:
         enqueue_generation(generation)
     return True
+
+
+# --- staff ---------------------------------------------------------------------------------------------------------
+
+FAILED_BY_STAFF = T("生成已被取消，本次消耗已退还", "The generation was cancelled; what it cost has been refunded")
+
+
+def generation_fail_by_staff(*, generation: Generation, actor, reason: str = "") -> bool:
+    """Staff fail and refund a pending or processing generation (`generation.fail_generation`): the user reads
+    FAILED_BY_STAFF, staff read who and why in `error_detail`. False when it had already finished."""
+    require_permission(actor, "generation.fail_generation")
+    detail = f"failed by {actor or 'the system'}" + (f": {reason}" if reason else "")
+    return generation_fail(generation=generation, message=FAILED_BY_STAFF, detail=detail)
+
+
+@transaction.atomic
+def generation_refund(*, generation: Generation, actor, reason: str):
+    """Staff give back what a completed generation cost (`generation.refund_generation`), once: its points, or its
+    unit of quota (membership.services.charge_refund_by_staff records who and why as a staff adjustment). Not
+    completed or not charged → 400 (a failed one was refunded when it failed); refunded already → 11000."""
+    require_permission(actor, "generation.refund_generation")
+    row = Generation.objects.select_for_update().get(pk=generation.pk)
+    if row.status != Generation.Status.COMPLETED:
+        raise ApiError(Code.VALIDATION, details={"status": [f"only a completed generation, not {row.status}"]})
+    if row.charge_id is None:
+        raise ApiError(Code.VALIDATION, details={"charge": ["the generation was not charged"]})
+    return charge_refund_by_staff(charge=Charge.objects.get(pk=row.charge_id), actor=actor, reason=reason)

@@ -2,10 +2,12 @@
 
 from celery import shared_task
 
+from tunee import queues
+
 from .models import Generation
 
-QUEUE_PRIORITY = "generation_priority"
-QUEUE_NORMAL = "generation"
+QUEUE_PRIORITY = queues.GENERATION_PRIORITY
+QUEUE_NORMAL = queues.GENERATION
 
 
 def queue_for(generation: Generation) -> str:
@@ -31,3 +33,12 @@ def generation_sweep() -> dict:
 
     report = services.generations_sweep()
     return {"failed": len(report.failed), "requeued": len(report.requeued)}
+
+
+@shared_task(name="generation.suno_credits", ignore_result=True)
+def suno_credits_refresh() -> float | None:
+    """Beat: read the Suno gateway's credits left for the `tunee_suno_credits` gauge (nothing unless MUSIC_PROVIDER
+    is suno; /metrics reads the kept value, never the gateway)."""
+    from tunee import metrics
+
+    return metrics.suno_credits_refresh()

@@ -47,7 +47,7 @@ class QuotaApi(APIView):
             "remaining_today": status.remaining,
             "points": status.points,
             "points_cost": settings.GENERATION_POINTS_COST,
-            "membership": selectors.membership_dict(status.membership),
+            "membership": status.membership,  # QuotaSerializer.membership renders the state
         }
         return ok(QuotaSerializer(data).data)
 

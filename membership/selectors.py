@@ -5,17 +5,17 @@ A lapsed membership reads as free everywhere, without a cron: validity is always
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
+from django.db import connection
 from django.db.models import DateField, F, FilteredRelation, Q, QuerySet, Value
 from django.utils import timezone
 
+from tunee import localcache
 from tunee.api.errors import ApiError, Code
 
-from .models import Membership, Plan, PointPackage, PointsAccount, PointsEntry
+from .models import DailyUsage, Membership, Plan, PointPackage, PointsAccount, PointsEntry
 
 PLANS_CACHE_KEY = "membership:plans:v1"
 PACKAGES_CACHE_KEY = "membership:packages:v1"
@@ -27,24 +27,20 @@ def business_today() -> date:
     return timezone.localdate()
 
 
-def fen_to_yuan(fen: int) -> Decimal:
-    return (Decimal(fen) / 100).quantize(Decimal("0.01"))
-
-
 # --- catalog (cached; the admin invalidates through services.catalog_changed) ------------------------------------
 
 
 def plans() -> list[dict]:
     """Every plan row as a dict (free included), ordered by rank."""
-    data = cache.get(PLANS_CACHE_KEY)
-    if data is None:
-        data = list(
-            Plan.objects.order_by("rank").values(
-                "id", "type", "name", "price_fen", "duration_days", "daily_limit", "features", "rank", "is_active"
-            )
+    return localcache.cached(PLANS_CACHE_KEY, _load_plans, ttl=CATALOG_TTL)
+
+
+def _load_plans() -> list[dict]:
+    return list(
+        Plan.objects.order_by("rank").values(
+            "id", "type", "name", "price_fen", "duration_days", "daily_limit", "features", "rank", "is_active"
         )
-        cache.set(PLANS_CACHE_KEY, data, CATALOG_TTL)
-    return data
+    )
 
 
 def plan_by_type(plan_type: str) -> dict | None:
@@ -56,20 +52,19 @@ def plan_ranks() -> dict[str, int]:
 
 
 def purchasable_plans() -> list[dict]:
-    return [plan for plan in plans() if plan["is_active"] and plan["type"] != Plan.Type.FREE]
+    return [plan for plan in plans() if plan_on_sale(plan)]
 
 
 def packages() -> list[dict]:
     """Active point packages, cheapest first."""
-    data = cache.get(PACKAGES_CACHE_KEY)
-    if data is None:
-        data = list(
-            PointPackage.objects.filter(is_active=True)
-            .order_by("sort_order", "price_fen")
-            .values("id", "name", "points", "price_fen")
-        )
-        cache.set(PACKAGES_CACHE_KEY, data, CATALOG_TTL)
-    return data
+    return localcache.cached(PACKAGES_CACHE_KEY, _load_packages, ttl=CATALOG_TTL)
+
+
+def _load_packages() -> list[dict]:
+    rows = PointPackage.objects.order_by("sort_order", "price_fen").values(
+        "id", "name", "points", "price_fen", "is_active"
+    )
+    return [{key: value for key, value in row.items() if key != "is_active"} for row in rows if package_on_sale(row)]
 
 
 # --- membership state ------------------------------------------------------------------------------------------
@@ -83,16 +78,21 @@ class MembershipState:
     expires_at: datetime | None
     custom_daily_limit: int | None
 
-    @property
-    def is_member(self) -> bool:
-        return self.is_valid
-
 
 def membership_state(*, user) -> MembershipState:
     row = Membership.objects.filter(user=user).first() if user.pk else None
     if row is None:
         return _state_of(None, None, None, None)
     return _state_of(row.level, row.started_at, row.expires_at, row.custom_daily_limit)
+
+
+def membership_state_with(*, user, **annotations) -> tuple[MembershipState, dict]:
+    """`membership_state` and, in the same query, the values of `annotations` (expressions over the user row,
+    e.g. a count of the user's rows elsewhere): one round trip where a write path needs both."""
+    names = ("membership__level", "membership__started_at", "membership__expires_at", "membership__custom_daily_limit")
+    row = get_user_model().objects.filter(pk=user.pk).values(*names).annotate(**annotations).first() or {}
+    state = _state_of(*(row.get(name) for name in names))
+    return state, {name: row.get(name) for name in annotations}
 
 
 def is_member(*, user) -> bool:
@@ -155,12 +155,42 @@ def _state_of(level, started, expires, custom) -> MembershipState:
     return MembershipState(Plan.Type.FREE, False, None, None, custom)
 
 
+# `with_entitlements` in SQL, for the hot reads (GET /generation/quota, GET /user/me; bench/http.py): the same left
+# joins without building the ORM query on every request. Table names come from the models; every value is a
+# parameter. PostgreSQL only (its driver returns aware datetimes); other databases take the ORM path.
+ENTITLEMENT_COLUMNS = (
+    "m.level AS ent_level, m.started_at AS ent_started, m.expires_at AS ent_expires, "
+    "m.custom_daily_limit AS ent_custom, p.balance AS ent_points, d.used AS ent_used, d.extra AS ent_extra"
+)
+
+
+def entitlement_joins(user_column: str) -> str:
+    """The joins behind ENTITLEMENT_COLUMNS for the user id in `user_column`; one parameter: the day."""
+    return (
+        f"LEFT JOIN {Membership._meta.db_table} m ON m.user_id = {user_column} "
+        f"LEFT JOIN {PointsAccount._meta.db_table} p ON p.user_id = {user_column} "
+        f"LEFT JOIN {DailyUsage._meta.db_table} d ON d.user_id = {user_column} AND d.day = %s"
+    )
+
+
+_ENTITLEMENTS_SQL = f"SELECT {ENTITLEMENT_COLUMNS} FROM (SELECT %s AS uid) AS b {entitlement_joins('b.uid')}"  # noqa: S608  # nosec B608
+
+
+def _entitlements_sql(user_id, day: date) -> dict:
+    with connection.cursor() as cursor:
+        cursor.execute(_ENTITLEMENTS_SQL, [user_id, day])
+        values = cursor.fetchone()
+    return dict(zip(ENTITLEMENT_FIELDS, values, strict=True))
+
+
 def quota_status(*, user) -> QuotaStatus:
     """Today's quota, membership and points of `user`, in one query (none when `user` came from
     `with_entitlements` for today)."""
     day = business_today()
     if getattr(user, "ent_day", None) == day:
         row = {name: getattr(user, name) for name in ENTITLEMENT_FIELDS}
+    elif connection.vendor == "postgresql":
+        row = _entitlements_sql(user.pk, day)
     else:
         users = get_user_model().objects.filter(pk=user.pk)
         row = with_entitlements(users, day=day).values(*ENTITLEMENT_FIELDS).first() or {}
@@ -189,26 +219,48 @@ def quota_ensure_payable(*, user) -> None:
     raise ApiError(Code.QUOTA_EXHAUSTED, details={"remaining_today": 0, "points": status.points, "points_cost": cost})
 
 
-def membership_dict(state: MembershipState) -> dict:
-    return {
-        "level": state.level,
-        "isValid": state.is_valid,
-        "expiresAt": state.expires_at,
-        "startedAt": state.started_at,
-    }
-
-
-def user_entitlements(*, user) -> dict:
-    """The profile's entitlement fields, keys exactly as the contract spells them (the renderer keeps camelCase)."""
-    status = quota_status(user=user)
-    return {
-        "membership": membership_dict(status.membership),
-        "isVIP": status.membership.is_valid,
-        "membershipEndDate": status.membership.expires_at,
-        "points": status.points,
-        "dailyStats": {"date": status.day.isoformat(), "usedCount": status.used, "totalCount": status.daily_limit},
-    }
-
-
 def points_history(*, user):
     return PointsEntry.objects.filter(user=user).order_by("-created_at", "-id")
+
+
+# --- what can be bought: the one rule (the catalog above and payments' orders both ask here) --------------------
+
+PLAN_NOT_FOR_SALE = "this plan cannot be bought"
+PACKAGE_NOT_FOR_SALE = "this package cannot be bought"
+
+
+def plan_on_sale(plan: Plan | dict) -> bool:
+    """Whether a plan (a row, or a catalog dict from `plans()`) can be bought: active, and not the free plan."""
+    if isinstance(plan, dict):
+        return bool(plan["is_active"]) and plan["type"] != Plan.Type.FREE
+    return bool(plan.is_active) and not plan.is_free
+
+
+def package_on_sale(package: PointPackage | dict) -> bool:
+    """Whether a point package (a row, or a dict with `is_active`) can be bought: active."""
+    return bool(package["is_active"] if isinstance(package, dict) else package.is_active)
+
+
+def plan_to_buy(*, plan_type: str) -> Plan:
+    """The plan a membership order buys; 40001 when there is none of that type or it is not (or no longer) on
+    sale."""
+    plan = Plan.objects.filter(type=plan_type).first()
+    if plan is None or not plan_on_sale(plan):
+        raise ApiError(Code.PURCHASE_FAILED, details={"type": [PLAN_NOT_FOR_SALE]})
+    return plan
+
+
+def package_to_buy(*, package_id) -> PointPackage:
+    """The point package an order buys; 40001 when it is unknown or withdrawn."""
+    package = PointPackage.objects.filter(pk=package_id).first()
+    if package is None or not package_on_sale(package):
+        raise ApiError(Code.PURCHASE_FAILED, details={"packageId": ["unknown package"]})
+    return package
+
+
+def ensure_on_sale(*, plan: Plan | None = None, package: PointPackage | None = None) -> None:
+    """40001 unless the plan or package the caller holds can (still) be bought."""
+    if plan is not None and not plan_on_sale(plan):
+        raise ApiError(Code.PURCHASE_FAILED, details={"type": [PLAN_NOT_FOR_SALE]})
+    if package is not None and not package_on_sale(package):
+        raise ApiError(Code.PURCHASE_FAILED, details={"packageId": [PACKAGE_NOT_FOR_SALE]})

@@ -1,13 +1,56 @@
 from rest_framework import serializers
 
-from .selectors import fen_to_yuan
+from tunee.api.serializers import OutputSerializer
+from tunee.money import fen_to_yuan
 
 
 class MembershipSerializer(serializers.Serializer):
+    """A `selectors.MembershipState`, keys as the contract spells them (written out: a hot path, four values)."""
+
     level = serializers.CharField()
     isValid = serializers.BooleanField()
     expiresAt = serializers.DateTimeField(allow_null=True)
     startedAt = serializers.DateTimeField(allow_null=True)
+
+    def to_representation(self, state) -> dict:
+        return {
+            "level": state.level,
+            "isValid": state.is_valid,
+            "expiresAt": state.expires_at,
+            "startedAt": state.started_at,
+        }
+
+
+class DailyStatsSerializer(serializers.Serializer):
+    date = serializers.DateField()
+    usedCount = serializers.IntegerField()
+    totalCount = serializers.IntegerField()
+
+
+class EntitlementsSerializer(serializers.Serializer):
+    """What a user profile shows of membership, points and today's quota, from a `selectors.QuotaStatus` (the
+    accounts profile renders it among its own fields; keys exactly as the contract spells them, `isVIP` included,
+    which the renderer leaves alone). Written out like `MembershipSerializer`: GET /user/me is a hot path."""
+
+    membership = MembershipSerializer()
+    isVIP = serializers.BooleanField(help_text="Photo Song's name of membership.isValid")
+    membershipEndDate = serializers.DateTimeField(allow_null=True)
+    points = serializers.IntegerField()
+    dailyStats = DailyStatsSerializer()
+
+    def to_representation(self, status) -> dict:
+        state = status.membership
+        return {
+            "membership": MEMBERSHIP.to_representation(state),
+            "isVIP": state.is_valid,
+            "membershipEndDate": state.expires_at,
+            "points": status.points,
+            "dailyStats": {"date": status.day.isoformat(), "usedCount": status.used, "totalCount": status.daily_limit},
+        }
+
+
+MEMBERSHIP = MembershipSerializer()  # stateless: one instance renders every membership
+ENTITLEMENTS = EntitlementsSerializer()
 
 
 class PlanSerializer(serializers.Serializer):
@@ -35,7 +78,7 @@ class MembershipInfoSerializer(serializers.Serializer):
     plans = PlanSerializer(many=True)
 
 
-class QuotaSerializer(serializers.Serializer):
+class QuotaSerializer(OutputSerializer):
     date = serializers.DateField(help_text="the business day, YYYY-MM-DD")
     daily_limit = serializers.IntegerField()
     used_today = serializers.IntegerField()

@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from accounts.roles import require_permission
+from tunee import localcache
 from tunee.api.errors import ApiError, Code
 
 from . import selectors
@@ -38,7 +39,7 @@ Reason = PointsEntry.Reason
 
 def catalog_changed() -> None:
     """Call after plans or packages change (the admin does) so that the cached catalog is read again."""
-    cache.delete_many([selectors.PLANS_CACHE_KEY, selectors.PACKAGES_CACHE_KEY])
+    localcache.forget(selectors.PLANS_CACHE_KEY, selectors.PACKAGES_CACHE_KEY)
 
 
 # --- membership ------------------------------------------------------------------------------------------------
@@ -186,7 +187,10 @@ def points_spend(
 
 
 @dataclass(frozen=True)
-class QuotaSnapshot:
+class QuotaAfter:
+    """Today's quota just after a charge took a unit of it (read in the charging statement): `Charge.quota_after`
+    on the charges `quota_consume` returns from PostgreSQL's one-statement path; None elsewhere."""
+
     daily_limit: int
     used: int
     remaining: int
@@ -201,11 +205,13 @@ WITH taken AS (
     INSERT INTO membership_dailyusage (user_id, day, used, extra) VALUES (%(user)s, %(day)s, 1, 0)
     ON CONFLICT (user_id, day) DO UPDATE SET used = membership_dailyusage.used + 1
         WHERE membership_dailyusage.used < %(limit)s + membership_dailyusage.extra
-    RETURNING user_id
+    RETURNING user_id, used, extra
+), charged AS (
+    INSERT INTO membership_charge (id, user_id, kind, day, points, reference, created_at)
+    SELECT %(charge)s, user_id, %(kind)s, %(day)s, 0, %(reference)s, %(now)s FROM taken
+    RETURNING id
 )
-INSERT INTO membership_charge (id, user_id, kind, day, points, reference, created_at)
-SELECT %(charge)s, user_id, %(kind)s, %(day)s, 0, %(reference)s, %(now)s FROM taken
-RETURNING id
+SELECT taken.used, taken.extra FROM taken, charged
 """
 
 
@@ -216,9 +222,12 @@ def _take_unit(*, user, day: date, limit: int, reference: str) -> Charge | None:
         params = {"user": user.pk, "day": day, "limit": limit, "charge": charge.pk, "kind": charge.kind}
         with connection.cursor() as cursor:
             cursor.execute(_TAKE_UNIT_SQL, {**params, "reference": reference, "now": charge.created_at})
-            if cursor.fetchone() is None:
-                return None
+            row = cursor.fetchone()
+        if row is None:
+            return None
         charge._state.adding, charge._state.db = False, connection.alias
+        used, extra = row
+        charge.quota_after = QuotaAfter(daily_limit=limit + extra, used=used, remaining=max(0, limit + extra - used))
         return charge
     # Elsewhere (SQLite), and for a limit of 0 (only the day's extras may be left): the row, then the conditional
     # UPDATE, then the charge.
@@ -234,6 +243,16 @@ def quota_consume(*, user, reference: str = "", membership: selectors.Membership
     Run it in the same transaction that creates what is paid for, so that a failure leaves nothing charged.
     `membership`: the user's state when the caller has just read it (saves reading it again).
     """
+    return quota_consume_in_transaction(user=user, reference=reference, membership=membership)
+
+
+def quota_consume_in_transaction(
+    *, user, reference: str = "", membership: selectors.MembershipState | None = None
+) -> Charge:
+    """`quota_consume` for a caller whose own transaction is open and who lets a refusal end it (no savepoint of
+    its own: two statements fewer on the create path)."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("quota_consume_in_transaction needs the caller's transaction")
     day = selectors.business_today()
     limit = selectors.limit_for(membership or selectors.membership_state(user=user))
     charge = _take_unit(user=user, day=day, limit=limit, reference=reference)
@@ -279,6 +298,17 @@ def quota_refund(*, charge: Charge) -> bool:
 
 
 # --- staff controls (each recorded in StaffAdjustment) ---------------------------------------------------------
+# Each takes the acting staff member (`actor`; None is the system: a `manage.py` command) and refuses with 403 an
+# actor without `membership.add_staffadjustment` (accounts/roles.py). The admin and the commands call them through
+# `staff_adjust` (the table at the end of this module).
+
+STAFF_PERMISSION = "membership.add_staffadjustment"
+
+
+def _staff_check(actor, reason: str) -> None:
+    require_permission(actor, STAFF_PERMISSION)
+    if not reason or not reason.strip():
+        raise ApiError(Code.VALIDATION, details={"reason": ["required"]})
 
 
 def _record(*, user, actor, action: str, reason: str, **payload) -> StaffAdjustment:
@@ -290,6 +320,7 @@ def _record(*, user, actor, action: str, reason: str, **payload) -> StaffAdjustm
 @transaction.atomic
 def quota_set_daily_limit(*, user, limit: int | None, actor, reason: str) -> StaffAdjustment:
     """A personal daily limit replacing the plan's (None goes back to the plan's)."""
+    _staff_check(actor, reason)
     if limit is not None and limit < 0:
         raise ApiError(Code.VALIDATION, details={"limit": ["must be 0 or more"]})
     membership = _membership_for_update(user)
@@ -309,7 +340,8 @@ def quota_set_daily_limit(*, user, limit: int | None, actor, reason: str) -> Sta
 @transaction.atomic
 def quota_grant_extra(*, user, count: int, actor, reason: str, day: date | None = None) -> StaffAdjustment:
     """Extra generations for today (business day) on top of the limit."""
-    if count <= 0:
+    _staff_check(actor, reason)
+    if count is None or count <= 0:
         raise ApiError(Code.VALIDATION, details={"count": ["must be positive"]})
     day = day or selectors.business_today()
     DailyUsage.objects.bulk_create([DailyUsage(user=user, day=day)], ignore_conflicts=True)
@@ -326,6 +358,7 @@ def quota_grant_extra(*, user, count: int, actor, reason: str, day: date | None 
 
 @transaction.atomic
 def quota_reset_today(*, user, actor, reason: str) -> StaffAdjustment:
+    _staff_check(actor, reason)
     day = selectors.business_today()
     usage = DailyUsage.objects.select_for_update().filter(user=user, day=day).first()
     previous = usage.used if usage else 0
@@ -343,8 +376,16 @@ def quota_reset_today(*, user, actor, reason: str) -> StaffAdjustment:
 
 
 @transaction.atomic
-def membership_grant(*, user, actor, reason: str, plan: Plan | None = None, days: int | None = None) -> StaffAdjustment:
-    """Staff gift: a plan's duration, or a number of days of a plan (the highest paid plan when none is named)."""
+def membership_grant(
+    *, user, actor, reason: str, plan: Plan | str | None = None, days: int | None = None
+) -> StaffAdjustment:
+    """Staff gift: a plan's duration, or a number of days of a plan (the highest paid plan when none is named).
+    `plan`: a Plan or a plan type ("monthly")."""
+    _staff_check(actor, reason)
+    if isinstance(plan, str):
+        plan = Plan.objects.exclude(type=Plan.Type.FREE).filter(type=plan).first()
+        if plan is None:
+            raise ApiError(Code.VALIDATION, details={"plan": ["no such paid plan"]})
     if plan is None:
         plan = Plan.objects.exclude(type=Plan.Type.FREE).order_by("-rank").first()
     if plan is None or plan.is_free:
@@ -374,7 +415,8 @@ def membership_grant(*, user, actor, reason: str, plan: Plan | None = None, days
 @transaction.atomic
 def points_adjust(*, user, amount: int, actor, reason: str) -> StaffAdjustment:
     """Add (positive) or take (negative) points; taking more than the balance is refused with 40000."""
-    if amount == 0:
+    _staff_check(actor, reason)
+    if not amount:
         raise ApiError(Code.VALIDATION, details={"amount": ["must not be 0"]})
     record = _record(user=user, actor=actor, action=StaffAdjustment.Action.ADJUST_POINTS, reason=reason, amount=amount)
     if amount > 0:
@@ -398,3 +440,74 @@ def points_adjust(*, user, amount: int, actor, reason: str) -> StaffAdjustment:
     record.payload["balance"] = entry.balance
     record.save(update_fields=["payload"])
     return record
+
+
+@transaction.atomic
+def membership_revoke_by_staff(*, user, actor, reason: str, days: int | None = None) -> StaffAdjustment:
+    """Staff take a running membership back: `days` of it, or all that is left (None), ending it now. Recorded as a
+    membership event (kind revoke, with actor and reason) and a staff adjustment. 400 when none is running."""
+    _staff_check(actor, reason)
+    if days is not None and days <= 0:
+        raise ApiError(Code.VALIDATION, details={"days": ["must be positive"]})
+    now = timezone.now()
+    membership = _membership_for_update(user)
+    if membership.expires_at is None or membership.expires_at <= now:
+        raise ApiError(Code.VALIDATION, details={"user": ["no running membership"]})
+    left = membership.expires_at - now
+    taken = days if days is not None else -(-left // timedelta(days=1))  # whole days, rounded up: all of it
+    event = membership_revoke(user=user, days=taken, source="staff", actor=actor, reason=reason)
+    return _record(
+        user=user,
+        actor=actor,
+        action=StaffAdjustment.Action.REVOKE_MEMBERSHIP,
+        reason=reason,
+        days=taken,
+        level=event.level_after,
+        expires_before=event.expires_before.isoformat(),
+        expires_after=event.expires_after.isoformat(),
+    )
+
+
+@transaction.atomic
+def charge_refund_by_staff(*, charge: Charge, actor, reason: str) -> StaffAdjustment:
+    """Staff give back what `charge` took, once (a second time is 11000): its points, or its unit of quota. A unit
+    taken on an earlier business day can no longer be used there, so it comes back as an extra generation today.
+    The caller (e.g. generation_refund) checks its own permission; this one needs the staff-adjustment one too."""
+    _staff_check(actor, reason)
+    if not quota_refund(charge=charge):
+        raise ApiError(Code.DUPLICATE, details={"charge": ["already refunded"]})
+    today = selectors.business_today()
+    payload = {"charge": str(charge.pk), "kind": charge.kind, "reference": charge.reference}
+    if charge.kind == Charge.Kind.QUOTA:
+        payload["day"] = charge.day.isoformat()
+        if charge.day != today:
+            DailyUsage.objects.bulk_create([DailyUsage(user_id=charge.user_id, day=today)], ignore_conflicts=True)
+            DailyUsage.objects.filter(user_id=charge.user_id, day=today).update(extra=F("extra") + 1)
+            payload["extra_on"] = today.isoformat()
+    else:
+        payload["points"] = charge.points
+    return _record(
+        user=charge.user, actor=actor, action=StaffAdjustment.Action.REFUND_GENERATION, reason=reason, **payload
+    )
+
+
+# The staff adjustments made by picking a user, an action and its fields (admin › Staff adjustments › Add, and the
+# `grant_membership`, `adjust_points`, `set_daily_limit` commands): action → (service, the fields it takes).
+STAFF_ADJUSTMENTS = {
+    StaffAdjustment.Action.SET_DAILY_LIMIT: (quota_set_daily_limit, ("limit",)),
+    StaffAdjustment.Action.GRANT_EXTRA: (quota_grant_extra, ("count",)),
+    StaffAdjustment.Action.RESET_TODAY: (quota_reset_today, ()),
+    StaffAdjustment.Action.GRANT_MEMBERSHIP: (membership_grant, ("plan", "days")),
+    StaffAdjustment.Action.REVOKE_MEMBERSHIP: (membership_revoke_by_staff, ("days",)),
+    StaffAdjustment.Action.ADJUST_POINTS: (points_adjust, ("amount",)),
+}
+
+
+def staff_adjust(*, action: str, user, actor, reason: str, **fields) -> StaffAdjustment:
+    """Make one staff adjustment through its service (STAFF_ADJUSTMENTS); fields the action does not take are
+    ignored. Unknown action → 400."""
+    try:
+        service, names = STAFF_ADJUSTMENTS[StaffAdjustment.Action(action)]
+    except (ValueError, KeyError):
+        raise ApiError(Code.VALIDATION, details={"action": ["unknown"]}) from None
+    return service(user=user, actor=actor, reason=reason, **{name: fields.get(name) for name in names})

@@ -158,7 +158,7 @@ def media_screen(
 ) -> str:
     """Screen a stored photo or audio file: "pass" or "review" at once (local), or "pending" when WeChat checks it
     asynchronously (submitted once the caller's transaction commits; the verdict comes back through
-    `subjects.dispatch`)."""
+    `subjects.dispatch`). Photos: works and avatars; audio: every finished song (generation/pipeline.py)."""
     if _wechat_on(user):
         check = MediaCheck.objects.create(
             user=user,
@@ -172,15 +172,15 @@ def media_screen(
         )
         transaction.on_commit(lambda: _enqueue_submit(check.pk, scene))
         return "pending"
-    verdict = local_provider.check_media()
+    verdict = local_provider.check_media(media_type)
     _log(user=user, source=source, field_name=field_name, check=verdict, subject=subject, subject_id=subject_id)
     return verdict.outcome
 
 
 def _enqueue_submit(check_id: int, scene: int) -> None:
-    from .tasks import media_check_submit
+    from .tasks import QUEUE, media_check_submit
 
-    media_check_submit.apply_async(args=[check_id, scene], queue="default")
+    media_check_submit.apply_async(args=[check_id, scene], queue=QUEUE)
 
 
 def media_check_submit(*, check_id: int, scene: int = SCENE_SOCIAL) -> None:
@@ -197,7 +197,7 @@ def media_check_submit(*, check_id: int, scene: int = SCENE_SOCIAL) -> None:
         )
     except ModerationUnavailable as exc:
         logger.warning("moderation: media check %s not submitted, local verdict: %s", check_id, exc)
-        _media_decide(check=check, verdict=local_provider.check_media())
+        _media_decide(check=check, verdict=local_provider.check_media(check.media_type))
         return
     MediaCheck.objects.filter(pk=check.pk, trace_id="").update(trace_id=trace_id)
 
@@ -280,9 +280,18 @@ def word_list_changed() -> None:
     transaction.on_commit(local_provider.forget_version)
 
 
+def verdicts_expired(*, now=None):
+    """The log rows, and the decided media checks, older than MODERATION_LOG_RETENTION_DAYS (two querysets)."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.MODERATION_LOG_RETENTION_DAYS)
+    return (
+        Verdict.objects.filter(created_at__lt=cutoff),
+        MediaCheck.objects.filter(status=MediaCheck.Status.DONE, created_at__lt=cutoff),
+    )
+
+
 def verdicts_purge(*, now=None) -> int:
     """Delete log rows (and decided media checks) older than MODERATION_LOG_RETENTION_DAYS; returns the rows deleted."""
-    cutoff = (now or timezone.now()) - timedelta(days=settings.MODERATION_LOG_RETENTION_DAYS)
-    deleted, _ = Verdict.objects.filter(created_at__lt=cutoff).delete()
-    MediaCheck.objects.filter(status=MediaCheck.Status.DONE, created_at__lt=cutoff).delete()
+    verdicts, media_checks = verdicts_expired(now=now)
+    deleted, _ = verdicts.delete()
+    media_checks.delete()
     return deleted

@@ -2,7 +2,11 @@
 
 from celery import shared_task
 
+from tunee import queues
+
 from . import services
+
+QUEUE = queues.DEFAULT  # media submissions (services enqueue with apply_async(queue=QUEUE))
 
 
 @shared_task(name="moderation.media_check_submit", acks_late=True)

@@ -8,6 +8,7 @@ them (generation calls `tasks.enqueue_song_finished` with what the message needs
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class Device(models.Model):
@@ -18,13 +19,17 @@ class Device(models.Model):
         IOS = "ios", "iOS"
         ANDROID = "android", "Android"
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="push_devices")
-    platform = models.CharField(max_length=10, choices=Platform.choices)
-    registration_id = models.CharField(max_length=128, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="push_devices", verbose_name=_("user")
+    )
+    platform = models.CharField(_("platform"), max_length=10, choices=Platform.choices)
+    registration_id = models.CharField(_("registration ID"), max_length=128, unique=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
+        verbose_name = _("push device")
+        verbose_name_plural = _("push devices")
         ordering = ["-updated_at"]
         constraints = [models.CheckConstraint(condition=Q(platform__in=["ios", "android"]), name="device_platform")]
 
@@ -36,12 +41,16 @@ class Subscription(models.Model):
     """One WeChat one-time subscription the mini program obtained (`wx.requestSubscribeMessage`): it allows one
     subscribe message of `template_id` to the user, and is used up (`used_at`) by the message that WeChat took."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="wechat_subscriptions")
-    template_id = models.CharField(max_length=128)
-    created_at = models.DateTimeField(auto_now_add=True)
-    used_at = models.DateTimeField(null=True, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="wechat_subscriptions", verbose_name=_("user")
+    )
+    template_id = models.CharField(_("template ID"), max_length=128)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("WeChat subscription")
+        verbose_name_plural = _("WeChat subscriptions")
         ordering = ["created_at"]
         indexes = [
             models.Index(
@@ -64,39 +73,50 @@ class Delivery(models.Model):
     """
 
     class Channel(models.TextChoices):
-        WECHAT = "wechat", "WeChat subscribe message"
-        PUSH = "push", "App push"
+        WECHAT = "wechat", _("WeChat subscribe message")
+        PUSH = "push", _("App push")
 
     class Outcome(models.TextChoices):
-        COMPLETED = "completed", "completed"
-        FAILED = "failed", "failed"
+        COMPLETED = "completed", _("completed")
+        FAILED = "failed", _("failed")
 
     class Status(models.TextChoices):
-        PENDING = "pending", "pending"
-        SENDING = "sending", "sending"
-        SENT = "sent", "sent"
-        SKIPPED = "skipped", "skipped"  # nobody to send to: opted out, no subscription, no device, not configured
-        REJECTED = "rejected", "rejected"  # the provider said no for good
-        FAILED = "failed", "failed"  # transient errors until the retries ran out
+        PENDING = "pending", _("pending")
+        SENDING = "sending", _("sending")
+        SENT = "sent", _("sent")
+        SKIPPED = "skipped", _("skipped")  # nobody to send to: opted out, no subscription, no device, not configured
+        REJECTED = "rejected", _("rejected")  # the provider said no for good
+        FAILED = "failed", _("failed")  # transient errors until the retries ran out
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="deliveries")
-    generation_id = models.UUIDField(db_index=True)
-    source = models.CharField(max_length=20, help_text="the generation's source: api, music_task or work")
-    title = models.CharField(max_length=200, blank=True)
-    outcome = models.CharField(max_length=10, choices=Outcome.choices)
-    finished_at = models.DateTimeField()
-    channel = models.CharField(max_length=10, choices=Channel.choices)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    locked_until = models.DateTimeField(null=True, blank=True, help_text="a worker is sending it until then")
-    sent_to = models.JSONField(default=list, blank=True, help_text="registration ids (push) reached so far")
-    detail = models.CharField(max_length=300, blank=True, help_text="why it was skipped, rejected or failed")
-    created_at = models.DateTimeField(auto_now_add=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("user")
+    )
+    generation_id = models.UUIDField(_("generation ID"), db_index=True)
+    source = models.CharField(
+        _("source"), max_length=20, help_text=_("the generation's source: api, music_task or work")
+    )
+    title = models.CharField(_("title"), max_length=200, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices)
+    finished_at = models.DateTimeField(_("finished at"))
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    locked_until = models.DateTimeField(
+        _("locked until"), null=True, blank=True, help_text=_("a worker is sending it until then")
+    )
+    sent_to = models.JSONField(
+        _("sent to"), default=list, blank=True, help_text=_("registration ids (push) reached so far")
+    )
+    detail = models.CharField(
+        _("detail"), max_length=300, blank=True, help_text=_("why it was skipped, rejected or failed")
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("delivery")
         ordering = ["-created_at"]
-        verbose_name_plural = "deliveries"
+        verbose_name_plural = _("deliveries")
         constraints = [
             models.UniqueConstraint(fields=["generation_id", "channel", "outcome"], name="delivery_once"),
         ]

@@ -12,12 +12,14 @@ from celery import shared_task
 from django.conf import settings
 from django.utils.dateparse import parse_datetime
 
+from tunee import queues
+
 from .metrics import ENQUEUE_ERRORS
 from .providers import ProviderUnavailable
 
 logger = logging.getLogger(__name__)
 
-QUEUE = "notifications"
+QUEUE = queues.NOTIFICATIONS
 
 
 def enqueue_song_finished(

@@ -19,6 +19,7 @@ from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
 
+from membership import selectors as membership_selectors
 from tunee.api.client import client_ip
 from tunee.api.envelope import ok
 from tunee.api.errors import ApiError, Code
@@ -61,7 +62,7 @@ class MembershipOrderCreateApi(APIView):
     def post(self, request):
         data = MembershipOrderInput(data=request.data)
         data.is_valid(raise_exception=True)
-        plan = selectors.plan_for_order(plan_type=data.validated_data["type"])
+        plan = membership_selectors.plan_to_buy(plan_type=data.validated_data["type"])
         order = services.order_create(
             user=request.user,
             plan=plan,

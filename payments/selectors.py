@@ -7,9 +7,10 @@ from decimal import Decimal
 
 from django.db.models import QuerySet
 
-from membership.models import Plan, PointPackage
-from membership.selectors import fen_to_yuan
+from membership import selectors as membership_selectors
+from membership.models import PointPackage
 from tunee.api.errors import ApiError, Code
+from tunee.money import fen_to_yuan
 
 from .models import Order
 
@@ -44,20 +45,10 @@ def orders_to_reconcile(*, since: datetime) -> QuerySet[Order]:
     ).order_by("created_at")
 
 
-def plan_for_order(*, plan_type: str) -> Plan:
-    """The plan a membership order buys; 40001 when it is not (or no longer) on sale."""
-    plan = Plan.objects.filter(type=plan_type, is_active=True).exclude(type=Plan.Type.FREE).first()
-    if plan is None:
-        raise ApiError(Code.PURCHASE_FAILED, details={"type": ["this plan cannot be bought"]})
-    return plan
-
-
 def package_for_order(*, package_id, amount) -> PointPackage:
-    """The package a points order buys; 40001 when it is unknown or withdrawn, or when the amount the client
-    means to pay is not its price (compared exactly, in yuan)."""
-    package = PointPackage.objects.filter(pk=package_id, is_active=True).first()
-    if package is None:
-        raise ApiError(Code.PURCHASE_FAILED, details={"packageId": ["unknown package"]})
+    """The package a points order buys; 40001 when it is unknown or withdrawn (membership decides what is on
+    sale), or when the amount the client means to pay is not its price (compared exactly, in yuan)."""
+    package = membership_selectors.package_to_buy(package_id=package_id)
     price = fen_to_yuan(package.price_fen)
     if Decimal(str(amount)) != price:
         raise ApiError(Code.PURCHASE_FAILED, details={"amount": [f"must be {price}"], "price": price})

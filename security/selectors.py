@@ -15,6 +15,7 @@ from django.db.models import TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
+from tunee import localcache
 from tunee.crypto import decrypt
 
 from .models import AppKey, IpRule
@@ -62,18 +63,18 @@ def app_key_active(*, key_id: str) -> ActiveKey | None:
 
 
 def ip_rules_changed() -> None:
-    cache.delete(IP_RULES_CACHE_KEY)
+    localcache.forget(IP_RULES_CACHE_KEY)
 
 
 def _rules() -> tuple[tuple[str, str, float | None], ...]:
-    rules = cache.get(IP_RULES_CACHE_KEY)
-    if rules is None:
-        rules = tuple(
-            (network, action, expires_at.timestamp() if expires_at else None)
-            for network, action, expires_at in IpRule.objects.values_list("network", "action", "expires_at")
-        )
-        cache.set(IP_RULES_CACHE_KEY, rules, IP_RULES_TTL)
-    return rules
+    return localcache.cached(IP_RULES_CACHE_KEY, _load_rules, ttl=IP_RULES_TTL)
+
+
+def _load_rules() -> tuple[tuple[str, str, float | None], ...]:
+    return tuple(
+        (network, action, expires_at.timestamp() if expires_at else None)
+        for network, action, expires_at in IpRule.objects.values_list("network", "action", "expires_at")
+    )
 
 
 @lru_cache(maxsize=64)

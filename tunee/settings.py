@@ -13,11 +13,14 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 from kombu import Exchange, Queue
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(environ.Env().str("VAR_DIR", default=str(BASE_DIR / "var")))
+from tunee import queues, schedule
 
+BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# Read after .env, so that VAR_DIR can be set there too. Importing the settings creates no directory: the ones the
+# service writes to (STARTUP_DIRS) are made at start-up (tunee/apps.py).
+VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
 
 DEBUG = env.bool("DEBUG", default=True)
 
@@ -49,7 +52,7 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default=f"http://127.0.0.1:{env.int('PORT', default=8000)}").rstrip("/")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "stats.admin_config.TuneeAdminConfig",  # django.contrib.admin with Tunee's site (the dashboard as its index)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -69,9 +72,11 @@ INSTALLED_APPS = [
     "moderation",
     "notifications",
     "security",
+    "stats",
 ]
 
 MIDDLEWARE = [
+    "tunee.requestid.RequestIdMiddleware",  # first: every later step, and every log line, has the request id
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # API security: blocked addresses refused, then /api signatures checked, before anything else runs.
@@ -110,7 +115,6 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------------------------------------
 # Without DATABASE_URL: a SQLite file under var/. With it: usually PostgreSQL (postgres://user:pass@host:5432/db).
-VAR_DIR.mkdir(parents=True, exist_ok=True)
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The web server and the worker write to the same file: wait for the lock instead of failing, and take the
@@ -118,7 +122,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 30, "transaction_mode": "IMMEDIATE"})
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # A health check is one more round trip (SELECT 1) at the start of every request: off by default (measured in
+    # bench/http.py); a connection broken by a database restart then fails one request and is replaced.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("DB_CONN_HEALTH_CHECKS", default=False)
 if env.str("TEST_DATABASE_NAME", default=""):
     DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -128,7 +134,7 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "tunee.cache.RedisCache",  # Django's, reusing its client object (tunee/cache.py)
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="tunee"),
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
@@ -144,6 +150,10 @@ else:
             "linger in other workers and throttles are per process. Set ALLOW_LOCAL_CACHE=1 if one process is meant."
         )
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tunee"}}
+
+# Small catalogs read on every request (plans, packages, IP rules) are kept this many seconds in each process over
+# the shared cache (tunee/localcache.py): a change shows at once where it was made, within this delay elsewhere.
+LOCAL_CACHE_SECONDS = env.int("LOCAL_CACHE_SECONDS", default=5)
 
 # --- Auth -----------------------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -203,6 +213,9 @@ THROTTLE_UPLOAD_RATE = env.str("THROTTLE_UPLOAD_RATE", default="20/hour")
 # --- Internationalisation ---------------------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+# The admin's own strings (app, model, field and choice names, actions): English source, Chinese in
+# locale/zh_Hans/LC_MESSAGES/django.po (compiled .mo next to it). The API's messages are tunee/api/i18n.T pairs.
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env.str("TIME_ZONE", default="Asia/Shanghai")  # also the business day of the daily quotas
 USE_I18N = True
 USE_TZ = True
@@ -210,7 +223,6 @@ USE_TZ = True
 # --- Files ----------------------------------------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 MEDIA_URL = env.str("MEDIA_URL", default="/media/")
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
@@ -272,7 +284,6 @@ REST_FRAMEWORK = {
         "anon": env.str("THROTTLE_ANON_RATE", default="600/min"),
         "user": env.str("THROTTLE_USER_RATE", default="1200/min"),
     },
-    "DEFAULT_PAGINATION_CLASS": "tunee.api.pagination.ContractPagination",
     "EXCEPTION_HANDLER": "tunee.api.handlers.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DATETIME_FORMAT": None,  # datetimes are rendered by tunee.api.renderers as ISO 8601 UTC with milliseconds
@@ -325,9 +336,9 @@ GENERATION_POINTS_COST = env.int("GENERATION_POINTS_COST", default=10)
 # still run in a separate worker process (`make run` starts one).
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 CELERY_BROKER_DIR = VAR_DIR / "celery" / "broker"
+STARTUP_DIRS = [VAR_DIR, STATIC_ROOT]  # made by tunee/apps.py when Django starts (web, worker, manage.py)
 if CELERY_BROKER_URL == "filesystem://":
-    for _sub in ("out", "processed", "control"):
-        (CELERY_BROKER_DIR / _sub).mkdir(parents=True, exist_ok=True)
+    STARTUP_DIRS += [CELERY_BROKER_DIR / sub for sub in ("out", "processed", "control")]
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(CELERY_BROKER_DIR / "out"),
         "data_folder_out": str(CELERY_BROKER_DIR / "out"),
@@ -342,14 +353,11 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_ENABLE_UTC = True
-# Named queues: members' generations jump the line through generation_priority.
-CELERY_TASK_QUEUES = [
-    Queue(name, Exchange(name, type="direct"), routing_key=name)
-    for name in ("generation_priority", "generation", "payments", "notifications", "default")
-]
-CELERY_TASK_DEFAULT_EXCHANGE = "default"
-CELERY_TASK_DEFAULT_ROUTING_KEY = "default"
-CELERY_TASK_DEFAULT_QUEUE = "default"
+# Named queues, one per kind of work (tunee/queues.py): members' generations jump the line through generation_priority.
+CELERY_TASK_QUEUES = [Queue(name, Exchange(name, type="direct"), routing_key=name) for name in queues.ALL]
+CELERY_TASK_DEFAULT_EXCHANGE = queues.DEFAULT
+CELERY_TASK_DEFAULT_ROUTING_KEY = queues.DEFAULT
+CELERY_TASK_DEFAULT_QUEUE = queues.DEFAULT
 # The long jobs are idempotent, so a job is acknowledged only after it ran: a worker that dies mid-job gives it
 # back to the broker instead of losing it. One job prefetched at a time keeps priority meaningful.
 CELERY_TASK_ACKS_LATE = True
@@ -359,7 +367,7 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=300
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=360)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
-CELERY_BEAT_SCHEDULE: dict = {}  # each app adds its periodic jobs in its own tasks module via celery.py
+# CELERY_BEAT_SCHEDULE: at the end of this file, from tunee/schedule.py (every periodic job, in one place).
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celery" / "beat-schedule")
 
 # --- Generation pipeline ----------------------------------------------------------------------------------------
@@ -378,11 +386,6 @@ GENERATION_RETRY_BACKOFF = env.float("GENERATION_RETRY_BACKOFF", default=2.0)
 GENERATION_ASSET_MAX_BYTES = env.int("GENERATION_ASSET_MAX_BYTES", default=50 * 1024 * 1024)
 GENERATION_ASSET_TIMEOUT = env.float("GENERATION_ASSET_TIMEOUT", default=60.0)
 GENERATION_SWEEP_INTERVAL = env.float("GENERATION_SWEEP_INTERVAL", default=60.0)
-CELERY_BEAT_SCHEDULE["generation-sweep"] = {
-    "task": "generation.sweep",
-    "schedule": GENERATION_SWEEP_INTERVAL,
-    "options": {"queue": "default", "expires": GENERATION_SWEEP_INTERVAL * 0.9},
-}
 
 # --- Moderation -----------------------------------------------------------------------------------------------
 # What users publish (prompts, lyrics, titles, descriptions, tags, usernames, photos, avatars) is screened before it
@@ -400,18 +403,16 @@ MODERATION_LOG_RETENTION_DAYS = env.int("MODERATION_LOG_RETENTION_DAYS", default
 MODERATION_WECHAT_PUSH_TOKEN = env.str("MODERATION_WECHAT_PUSH_TOKEN", default="")
 # A media check with no verdict after this many seconds goes to the staff queue (review) instead of waiting forever.
 MODERATION_MEDIA_TIMEOUT = env.int("MODERATION_MEDIA_TIMEOUT", default=3600)
-CELERY_BEAT_SCHEDULE["moderation-purge"] = {
-    "task": "moderation.purge",
-    "schedule": 3600.0,
-    "options": {"queue": "default", "expires": 3000.0},
-}
 
 # --- Payments -------------------------------------------------------------------------------------------------
-# A provider without merchant credentials runs against the payment sandbox inside the service (payments/sandbox/,
+# A provider without merchant credentials runs against the payment sandbox inside the service (payments_sandbox/,
 # keys generated once under var/payments-sandbox/). PAYMENT_SANDBOX=0 forbids that: a provider without credentials
 # is then unavailable. It defaults to DEBUG, so a production deploy that forgot its credentials cannot be paid for
-# free through the sandbox. Partly configured credentials are an error, never the sandbox.
+# free through the sandbox. Partly configured credentials are an error, never the sandbox. The sandbox is its own
+# app, installed only when PAYMENT_SANDBOX is on: off, there is no sandbox table, route or admin page at all.
 PAYMENT_SANDBOX = env.bool("PAYMENT_SANDBOX", default=DEBUG)
+if PAYMENT_SANDBOX:
+    INSTALLED_APPS.append("payments_sandbox")
 PAYMENT_TIMEOUT_SECONDS = env.float("PAYMENT_TIMEOUT_SECONDS", default=10.0)
 # Notify endpoints: requests per client IP (DRF rate; real providers send a few per order, retries included; when
 # tripped: the provider's own FAIL with 429 and nothing stored), and how many notifications that fail verification
@@ -436,16 +437,6 @@ PAYMENT_ORDER_TTL_MINUTES = env.int("PAYMENT_ORDER_TTL_MINUTES", default=30)
 PAYMENT_EXPIRY_INTERVAL = env.float("PAYMENT_EXPIRY_INTERVAL", default=60.0)
 PAYMENT_RECONCILE_INTERVAL = env.float("PAYMENT_RECONCILE_INTERVAL", default=3600.0)
 PAYMENT_RECONCILE_HOURS = env.float("PAYMENT_RECONCILE_HOURS", default=24.0)
-CELERY_BEAT_SCHEDULE["payments-close-expired"] = {
-    "task": "payments.close_expired_orders",
-    "schedule": PAYMENT_EXPIRY_INTERVAL,
-    "options": {"queue": "payments", "expires": PAYMENT_EXPIRY_INTERVAL * 0.9},
-}
-CELERY_BEAT_SCHEDULE["payments-reconcile"] = {
-    "task": "payments.reconcile",
-    "schedule": PAYMENT_RECONCILE_INTERVAL,
-    "options": {"queue": "payments", "expires": PAYMENT_RECONCILE_INTERVAL * 0.9},
-}
 
 # --- Generation providers ---------------------------------------------------------------------------------------
 # `local` composes and renders real MP3s and reads photos on this machine; `suno` / `openai` call the hosted
@@ -460,6 +451,7 @@ SUNO_API_BASE = env.str("SUNO_API_BASE", default="https://api.sunoapi.org").rstr
 SUNO_API_KEY = env.str("SUNO_API_KEY", default="")
 SUNO_MODEL = env.str("SUNO_MODEL", default="V4_5")
 SUNO_TIMEOUT = env.float("SUNO_TIMEOUT", default=15.0)  # seconds to wait for each answer of the gateway
+SUNO_CREDITS_INTERVAL = env.float("SUNO_CREDITS_INTERVAL", default=600.0)  # seconds between two credits readings
 OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")
 OPENAI_BASE_URL = env.str("OPENAI_BASE_URL", default="")  # empty: the SDK's default (api.openai.com)
 OPENAI_VISION_MODEL = env.str("OPENAI_VISION_MODEL", default="gpt-4o-mini")
@@ -532,15 +524,62 @@ if not FIELD_ENCRYPTION_KEYS:
     _digest = hashlib.sha256(f"tunee-field-encryption:{SECRET_KEY}".encode()).digest()
     FIELD_ENCRYPTION_KEYS = [base64.urlsafe_b64encode(_digest).decode()]
 
+# --- Retention ------------------------------------------------------------------------------------------------
+# `manage.py purge_expired` and its daily beat job delete rows past these many days (0: keep that kind for ever;
+# tunee/retention.py): SMS codes past their expiry and account-mail records; refresh tokens past their expiry and
+# ended login sessions; finished song-ready notifications and used WeChat subscriptions; raw payment notifications
+# (the order events stay). The moderation verdict log follows MODERATION_LOG_RETENTION_DAYS.
+
+
+def _retention_days(name: str, default: int) -> int:
+    days = env.int(name, default=default)
+    if days < 0:
+        raise ImproperlyConfigured(f"{name} is a number of days, 0 or more (0: keep for ever)")
+    return days
+
+
+SMS_CODE_RETENTION_DAYS = _retention_days("SMS_CODE_RETENTION_DAYS", 7)
+LOGIN_SESSION_RETENTION_DAYS = _retention_days("LOGIN_SESSION_RETENTION_DAYS", 30)
+NOTIFICATION_RETENTION_DAYS = _retention_days("NOTIFICATION_RETENTION_DAYS", 90)
+PAYMENT_NOTIFICATION_RETENTION_DAYS = _retention_days("PAYMENT_NOTIFICATION_RETENTION_DAYS", 365)
+
 # --- Logging --------------------------------------------------------------------------------------------------
+# One line per record on standard output, web and workers alike: JSON (python-json-logger) by default with DEBUG off,
+# `plain` text with it on. Every line carries the request id of the request or job that wrote it (tunee/requestid.py)
+# and has phone numbers, emails, tokens and codes masked (tunee/logmask.py).
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if DEBUG else "json")
+if LOG_FORMAT not in ("json", "plain"):
+    raise ImproperlyConfigured("LOG_FORMAT must be json or plain")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    # Mainland mobile numbers are masked (138****8000) in every log line (tunee/logmask.py).
-    "filters": {"mask_phones": {"()": "tunee.logmask.PhoneMaskFilter"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["mask_phones"]}},
+    "formatters": {
+        "plain": {
+            "()": "tunee.logmask.PlainFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
+            "defaults": {"request_id": "-"},
+        },
+        "json": {
+            "()": "tunee.logmask.JsonFormatter",  # python-json-logger's
+            "fmt": "%(levelname)s %(name)s %(message)s",
+            "timestamp": "time",  # ISO 8601, UTC
+            "rename_fields": {"levelname": "level", "name": "logger"},
+            "json_ensure_ascii": False,
+        },
+    },
+    "filters": {
+        "request_id": {"()": "tunee.requestid.RequestIdFilter"},
+        "mask": {"()": "tunee.logmask.SecretMaskFilter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id", "mask"],
+        }
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.request": {"level": "ERROR"}},
 }
@@ -566,3 +605,7 @@ METRICS_ALLOWED_NETWORKS = env.list(
     "METRICS_ALLOWED_NETWORKS",
     default=[] if METRICS_TOKEN else ["0.0.0.0/0", "::/0"] if DEBUG else ["127.0.0.0/8", "::1/128"],
 )
+
+# --- Periodic jobs ----------------------------------------------------------------------------------------------
+# Every beat job with its interval and queue, listed in tunee/schedule.py; built last, once every interval is read.
+CELERY_BEAT_SCHEDULE = schedule.beat_schedule(globals())

@@ -15,7 +15,7 @@ import time
 from django.conf import settings
 from django.core import signing
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
+from django.core.files.storage import FileSystemStorage, default_storage
 from django.urls import reverse
 
 PRIVATE_PREFIX = "private/"
@@ -51,7 +51,29 @@ def public_url(name_or_file) -> str | None:
         return None
     if is_private(name):
         return signed_url(name)
-    return _absolute(default_storage.url(name))
+    if not _urls_are_stable():
+        return _absolute(default_storage.url(name))
+    # Stored names never change (a fresh token per file) and these storages' URLs do not expire: lists of songs ask
+    # for the same names over and over, so each process remembers them (bounded; cleared when full).
+    key = (id(default_storage._wrapped), settings.PUBLIC_BASE_URL, settings.MEDIA_URL, name)
+    url = _stable_urls.get(key)
+    if url is None:
+        if len(_stable_urls) >= _STABLE_URLS_MAX:
+            _stable_urls.clear()
+        url = _stable_urls[key] = _absolute(default_storage.url(name))
+    return url
+
+
+_stable_urls: dict[tuple, str] = {}
+_STABLE_URLS_MAX = 20_000
+
+
+def _urls_are_stable() -> bool:
+    """The local file storage, or S3 without query-string signatures: the same name always has the same URL."""
+    if isinstance(default_storage, FileSystemStorage):
+        return True
+    s3 = _s3_storage()
+    return s3 is not None and not s3.querystring_auth
 
 
 def _s3_storage():

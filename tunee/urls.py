@@ -1,3 +1,4 @@
+from django.apps import apps
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
@@ -32,9 +33,10 @@ urlpatterns = [
     path("api/", include(api_patterns)),
     re_path(r"^api(?:/.*)?$", api_not_found),
     path("", include("accounts.web_urls")),
-    path("", include("payments.web_urls")),
     path("", include("works.web_urls")),
 ]
+if apps.is_installed("payments_sandbox"):  # PAYMENT_SANDBOX on: its pay page and gateways (payments_sandbox/urls.py)
+    urlpatterns.append(path("", include("payments_sandbox.urls")))
 
 
 # Stored files (tunee/media.py): signed, expiring links on every storage but S3 (which presigns its own); the

@@ -5,18 +5,17 @@ WORKS_IMAGE_MAX_BYTES bytes and WORKS_IMAGE_MAX_PIXELS pixels (the header's size
 is decoded, so a few bytes declaring a huge canvas — a decompression bomb — cost nothing). The photo that comes
 out is a new JPEG made from the pixels alone: EXIF (GPS above all), XMP, IPTC, comments and text chunks do not
 survive; colours in another profile (Display P3) are converted to sRGB first so that dropping the profile does
-not shift them.
+not shift them. The decoding and re-encoding are the shared sanitizer's (`tunee.images`), with these limits.
 """
 
 import io
-import warnings
-from dataclasses import dataclass
 
 from django.conf import settings
-from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
+from PIL import Image
 
 from tunee.api.errors import ApiError, Code
 from tunee.api.i18n import T
+from tunee.images import CleanImage, ImageRefused, image_encode, image_sanitize
 
 ALLOWED_FORMATS = {"JPEG", "MPO", "PNG", "WEBP"}  # MPO: the multi-picture JPEG that many phones write
 JPEG_QUALITY = 88
@@ -40,52 +39,11 @@ class PhotoRefused(Exception):
         return ApiError(Code.WORK_CREATE_FAILED, details={"image": [str(self.message)]})
 
 
-@dataclass(frozen=True)
-class PreparedPhoto:
-    content: bytes
-    extension: str
-    content_type: str
-    width: int
-    height: int
+PreparedPhoto = CleanImage  # content, extension, content_type, width, height
 
 
 def _megabytes(limit: int) -> str:
     return f"{limit / 1024 / 1024:g}"
-
-
-def _to_srgb(image: Image.Image) -> Image.Image:
-    """Convert pixels tagged with an ICC profile to sRGB, so that the untagged output looks the same."""
-    icc = image.info.get("icc_profile")
-    if not icc or image.mode not in ("RGB", "RGBA"):
-        return image
-    try:
-        source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
-        return ImageCms.profileToProfile(image, source, ImageCms.createProfile("sRGB"), outputMode=image.mode)
-    except (ImageCms.PyCMSError, OSError, ValueError):
-        return image  # a broken profile: keep the pixels as they are
-
-
-def _flatten(image: Image.Image) -> Image.Image:
-    """RGB pixels; transparency is laid on white."""
-    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
-        rgba = image.convert("RGBA")
-        rgba = _to_srgb(rgba)
-        background = Image.new("RGB", rgba.size, (255, 255, 255))
-        background.paste(rgba, mask=rgba.getchannel("A"))
-        return background
-    if image.mode == "CMYK":
-        return image.convert("RGB")
-    rgb = image.convert("RGB")
-    if "icc_profile" in image.info:
-        rgb.info["icc_profile"] = image.info["icc_profile"]
-    return _to_srgb(rgb)
-
-
-def _encode_jpeg(image: Image.Image, *, quality: int) -> bytes:
-    out = io.BytesIO()
-    # No exif=, icc_profile= or comment= arguments: the new file carries the pixels and nothing else.
-    image.save(out, format="JPEG", quality=quality, optimize=True, progressive=True)
-    return out.getvalue()
 
 
 def photo_prepare(upload) -> PreparedPhoto:
@@ -99,41 +57,19 @@ def photo_prepare(upload) -> PreparedPhoto:
         raise PhotoRefused(NOT_AN_IMAGE)
     max_pixels = settings.WORKS_IMAGE_MAX_PIXELS
     try:
-        with warnings.catch_warnings():
-            # Pillow's own bomb check warns above Image.MAX_IMAGE_PIXELS: here that is an error too.
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            upload.seek(0)
-            with Image.open(upload) as probe:  # reads the header only
-                if probe.format not in ALLOWED_FORMATS:
-                    raise PhotoRefused(WRONG_FORMAT)
-                if probe.width < 1 or probe.height < 1 or probe.width * probe.height > max_pixels:
-                    raise PhotoRefused(TOO_MANY_PIXELS.format(mp=f"{max_pixels / 1_000_000:g}"))
-                probe.verify()  # walks the file's structure (PNG chunk CRCs, …) without decoding pixels
-            upload.seek(0)
-            with Image.open(upload) as image:
-                image.load()  # decodes every pixel: a truncated or corrupt file fails here
-                upright = ImageOps.exif_transpose(image)
-                photo = _flatten(upright)
-        side = settings.WORKS_IMAGE_MAX_SIDE
-        if max(photo.size) > side:
-            photo.thumbnail((side, side), Image.Resampling.LANCZOS)
-        content = _encode_jpeg(photo, quality=JPEG_QUALITY)
-    except PhotoRefused:
-        raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise PhotoRefused(TOO_MANY_PIXELS.format(mp=f"{max_pixels / 1_000_000:g}")) from None
-    except (
-        UnidentifiedImageError,
-        OSError,
-        ValueError,
-        SyntaxError,
-        EOFError,
-        MemoryError,
-    ):
+        return image_sanitize(
+            upload,
+            max_pixels=max_pixels,
+            formats=ALLOWED_FORMATS,
+            max_side=settings.WORKS_IMAGE_MAX_SIDE,
+            quality=JPEG_QUALITY,
+        )
+    except ImageRefused as exc:
+        if exc.reason == ImageRefused.WRONG_FORMAT:
+            raise PhotoRefused(WRONG_FORMAT) from None
+        if exc.reason == ImageRefused.TOO_MANY_PIXELS:
+            raise PhotoRefused(TOO_MANY_PIXELS.format(mp=f"{max_pixels / 1_000_000:g}")) from None
         raise PhotoRefused(NOT_AN_IMAGE) from None
-    return PreparedPhoto(
-        content=content, extension="jpg", content_type="image/jpeg", width=photo.width, height=photo.height
-    )
 
 
 def thumbnail_make(image_bytes: bytes) -> bytes:
@@ -143,4 +79,4 @@ def thumbnail_make(image_bytes: bytes) -> bytes:
         image.draft("RGB", (size * 2, size * 2))  # JPEG: decode at a reduced scale
         thumb = image.convert("RGB")
         thumb.thumbnail((size, size), Image.Resampling.LANCZOS)
-        return _encode_jpeg(thumb, quality=THUMBNAIL_QUALITY)
+        return image_encode(thumb, quality=THUMBNAIL_QUALITY)

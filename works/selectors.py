@@ -56,15 +56,26 @@ def with_liked(queryset: QuerySet, user) -> QuerySet:
     return queryset.annotate(liked=Exists(Like.objects.filter(user=user, work=OuterRef("pk"))))
 
 
+# What anybody may see, written once: public works whose song is finished, unless staff hid them, once screening
+# approved them (works under review, awaiting a media verdict or rejected stay out: moderation app). Keys are the
+# query's lookups; `CACHED_FIELDS` names the serialized work's field that holds each (`is_visible_to` reads those).
+PUBLIC_RULE = {
+    "visibility": Work.Visibility.PUBLIC,
+    "hidden": False,
+    "moderation": Work.Moderation.APPROVED,
+    "generation__status": Generation.Status.COMPLETED,
+}
+CACHED_FIELDS = {
+    "visibility": "visibility",
+    "hidden": "hidden",
+    "moderation": "moderation",
+    "generation__status": "status",
+}
+
+
 def public_q() -> Q:
-    """What anybody may see: public works whose song is finished, unless staff hid them, once screening approved
-    them (works under review, awaiting a media verdict or rejected stay out: moderation app)."""
-    return Q(
-        visibility=Work.Visibility.PUBLIC,
-        hidden=False,
-        moderation=Work.Moderation.APPROVED,
-        generation__status=Generation.Status.COMPLETED,
-    )
+    """`PUBLIC_RULE` as a filter."""
+    return Q(**PUBLIC_RULE)
 
 
 def visible_q(user) -> Q:
@@ -119,13 +130,9 @@ def work_get_public(*, work_id) -> Work | None:
 
 
 def is_visible_to(*, data: dict, user) -> bool:
-    """The access rule of `work_get_visible`, applied to a cached serialized work."""
-    if (
-        data["visibility"] == Work.Visibility.PUBLIC
-        and not data["hidden"]
-        and data.get("moderation", Work.Moderation.APPROVED) == Work.Moderation.APPROVED
-        and data["status"] == Generation.Status.COMPLETED
-    ):
+    """The access rule of `work_get_visible` (`PUBLIC_RULE`, or the requester's own), applied to a cached serialized
+    work."""
+    if all(data.get(CACHED_FIELDS[lookup]) == value for lookup, value in PUBLIC_RULE.items()):
         return True
     return user is not None and user.is_authenticated and str(data["creator"]["id"]) == str(user.pk)
 

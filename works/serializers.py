@@ -4,6 +4,7 @@ from accounts.selectors import user_avatar_url
 from generation.models import Generation
 from generation.serializers import TagListField
 from moderation.models import Report
+from tunee.api.serializers import OutputSerializer
 from tunee.storage import public_url
 
 from . import selectors
@@ -31,13 +32,13 @@ class WorkUpdateInput(serializers.Serializer):
     visibility = serializers.ChoiceField(choices=Work.Visibility.choices, required=False)
 
 
-class CreatorSerializer(serializers.Serializer):
+class CreatorSerializer(OutputSerializer):
     id = serializers.UUIDField()
     username = serializers.CharField()
     avatar_url = serializers.CharField(allow_null=True)
 
 
-class WorkSerializer(serializers.Serializer):
+class WorkSerializer(OutputSerializer):
     """The seed's Work in camelCase, plus what an app needs to show it (thumbnail, cover, the requester's like).
 
     `status` is the generation's; `audioUrl` / `coverUrl` are the generation's files once it is completed.

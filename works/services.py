@@ -17,10 +17,11 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from accounts.roles import require_permission
 from generation.models import Generation
 from generation.services import clean_tags, generation_create, generation_fail, generation_start
 from membership.selectors import quota_ensure_payable
@@ -36,7 +37,6 @@ from .selectors import normalize_tag
 
 logger = logging.getLogger(__name__)
 
-DELETE_FAILED = T("作品文件删除失败，请稍后重试", "The work's files could not be deleted, please try again later")
 DELETED_BEFORE_START = T("作品已删除", "The work was deleted")
 NOT_STARTED = T("照片处理失败，请重新上传", "The photo could not be processed, please upload it again")
 
@@ -294,9 +294,10 @@ def work_update(
 
 @transaction.atomic
 def work_delete(*, work: Work) -> None:
-    """Delete a work and its photo and thumbnail from the storage. When the storage fails, nothing is deleted
-    (30003) and the request can be repeated. The song stays in the creator's generation history; a song that had
-    not started yet is failed and refunded instead."""
+    """Delete a work; its photo and thumbnail leave the storage once the deletion has committed (`files_delete`), so
+    a deletion that rolls back deletes no file, and a storage failure afterwards leaves the work deleted (the files
+    it could not remove are logged as orphans, never served by the API again). The song stays in the creator's
+    generation history; a song that had not started yet is failed and refunded instead."""
     work = Work.objects.select_for_update().select_related("generation").filter(pk=work.pk).first()
     if work is None:
         raise ApiError(Code.WORK_NOT_FOUND)
@@ -305,19 +306,51 @@ def work_delete(*, work: Work) -> None:
     names = [name for name in (work.image.name, work.thumbnail.name) if name]
     work_id = work.pk
     work.delete()
-    try:
-        for name in names:
-            default_storage.delete(name)
-    except Exception as exc:
-        logger.exception("work %s: deleting its files failed", work_id)
-        raise ApiError(Code.WORK_DELETE_FAILED, DELETE_FAILED) from exc
     caching.invalidate(work_id)
+    transaction.on_commit(lambda: files_delete(names=names, owner=f"work {work_id}"))
 
 
-@transaction.atomic
+def files_delete(*, names: Iterable[str], owner: str = "") -> list[str]:
+    """Remove stored files, each on its own; returns (and logs) the names the storage failed to delete."""
+    left = []
+    for name in names:
+        try:
+            default_storage.delete(name)
+        except Exception:
+            logger.exception("%s: deleting %s from the storage failed, the file stays as an orphan", owner, name)
+            left.append(name)
+    return left
+
+
+# The toggle in one statement (PostgreSQL): the user's like deleted if there is one, else inserted (a concurrent
+# insert of the same like wins and this one does nothing), and the counter moved by exactly what happened to the rows.
+_LIKE_TOGGLE_SQL = f"""
+WITH gone AS (
+    DELETE FROM {Like._meta.db_table} WHERE user_id = %(user)s AND work_id = %(work)s RETURNING 1
+), added AS (
+    INSERT INTO {Like._meta.db_table} (user_id, work_id, created_at)
+    SELECT %(user)s, %(work)s, %(now)s WHERE NOT EXISTS (SELECT 1 FROM gone)
+    ON CONFLICT (user_id, work_id) DO NOTHING RETURNING 1
+)
+UPDATE {Work._meta.db_table} SET likes = likes + (SELECT count(*) FROM added) - (SELECT count(*) FROM gone)
+WHERE id = %(work)s RETURNING NOT EXISTS (SELECT 1 FROM gone), likes
+"""  # noqa: S608  # nosec B608  (table names from the models; every value is a parameter)
+
+
 def work_like_toggle(*, user, work: Work) -> tuple[bool, int]:
-    """Like or unlike; returns (liked, likes). The counter moves with F() exactly when a Like row is created or
-    deleted, so however many requests race it equals the number of rows."""
+    """Like or unlike; returns (liked, likes). The counter moves exactly when a Like row is created or deleted, so
+    however many requests race it equals the number of rows. One statement on PostgreSQL."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_LIKE_TOGGLE_SQL, {"user": user.pk, "work": work.pk, "now": timezone.now()})
+            liked, likes = cursor.fetchone()
+        caching.invalidate(work.pk)
+        return liked, likes
+    with transaction.atomic():
+        return _like_toggle_orm(user=user, work=work)
+
+
+def _like_toggle_orm(*, user, work: Work) -> tuple[bool, int]:
     deleted, _ = Like.objects.filter(user=user, work=work).delete()
     if deleted:
         Work.objects.filter(pk=work.pk).update(likes=F("likes") - 1)
@@ -349,15 +382,18 @@ def work_play(*, work: Work, client: str) -> int:
 
 
 @transaction.atomic
-def works_moderate(*, work_ids: Iterable, hidden: bool | None = None, featured: bool | None = None) -> int:
+def works_moderate(*, work_ids: Iterable, hidden: bool | None = None, featured: bool | None = None, actor=None) -> int:
     """Staff moderation: hide, unhide, feature or unfeature works. Returns how many changed.
 
     Hiding is its own flag, not the creator's `visibility`: a creator cannot undo it by making the work public
-    again, and unhiding gives back the visibility the creator chose."""
+    again, and unhiding gives back the visibility the creator chose. An `actor` (None: the system) needs
+    `works.moderate_work` to hide or unhide and `works.change_work` to feature (accounts/roles.py), else 403."""
     changes = {}
     if hidden is not None:
+        require_permission(actor, "works.moderate_work")
         changes["hidden"] = hidden
     if featured is not None:
+        require_permission(actor, "works.change_work")
         changes["featured"] = featured
     ids = list(work_ids)
     if not changes or not ids:
@@ -404,10 +440,23 @@ def work_moderation_verdict(*, subject_id, field: str, outcome: str, label: str,
         caching.invalidate(work.pk)
 
 
+def work_audio_verdict(*, subject_id, field: str, outcome: str, label: str, file_name: str = "") -> None:
+    """A later verdict on a finished song (subject "generation", generation/pipeline.py): when the song is a work's,
+    risky rejects the work and review sends it to staff, as for its photo. A pass changes nothing: the work's own
+    screening (its text, its photo) decides whether it is approved."""
+    if outcome == Outcome.PASS:
+        return
+    work_id = Work.objects.filter(generation_id=subject_id).values_list("pk", flat=True).first()
+    if work_id is not None:
+        work_moderation_verdict(subject_id=work_id, field=field, outcome=outcome, label=label, file_name=file_name)
+
+
 @transaction.atomic
-def works_review_decide(*, work_ids: Iterable, approve: bool, disable_creators: bool = False) -> int:
+def works_review_decide(*, work_ids: Iterable, approve: bool, disable_creators: bool = False, actor=None) -> int:
     """Staff decide on works in the queue: approve (back to the feed, unhidden) or hide (rejected and hidden), and
-    optionally disable their creators. The works' open reports are closed. Returns how many works changed."""
+    optionally disable their creators. The works' open reports are closed. Returns how many works changed.
+    An `actor` (None: the system) needs `works.moderate_work`, which covers disabling the creators, else 403."""
+    require_permission(actor, "works.moderate_work")
     from accounts.models import User
     from accounts.services import user_disable
 

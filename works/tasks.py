@@ -5,11 +5,13 @@ import logging
 from celery import shared_task
 from django.conf import settings
 
+from tunee import queues
+
 from . import services
 
 logger = logging.getLogger(__name__)
 
-QUEUE = "default"  # services enqueue with apply_async(queue=QUEUE); the task's own follow-ups keep it
+QUEUE = queues.FILES  # services enqueue with apply_async(queue=QUEUE); the task's own follow-ups keep it
 
 
 @shared_task(name="works.process", acks_late=True, ignore_result=True)

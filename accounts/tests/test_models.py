@@ -4,7 +4,7 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from accounts.models import User
-from accounts.services import _duplicate_from_integrity
+from accounts.services.common import _duplicate_from_integrity
 from accounts.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,7 @@ import pytest
 from django.core.files.storage import default_storage
 
 from accounts.models import User, VerificationCode
-from accounts.services import _code_hash
+from accounts.services.sms import _code_hash
 from accounts.tests.factories import UserFactory
 from accounts.tests.helpers import body, image_upload
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from accounts.models import LoginSession, User, VerificationCode
 from accounts.providers import sms as sms_providers
-from accounts.services import _code_hash
+from accounts.services.sms import _code_hash
 from accounts.tests.factories import UserFactory
 from accounts.tests.helpers import body
 

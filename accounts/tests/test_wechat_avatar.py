@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 
 class DefaultQueue(NotificationsQueue):
-    name = "default"
+    name = "files"  # photo processing (tunee/queues.py)
 
 
 @pytest.fixture
@@ -65,7 +65,7 @@ def test_the_clients_url_is_never_shown_and_our_reencoded_copy_is_after_the_job(
     assert avatar_server.log == []  # the login did not fetch it
     jobs = default_queue.drain()
     assert [(job.task, job.args, job.queue) for job in jobs] == [
-        ("accounts.copy_wechat_avatar", [data["user"]["id"], url], "default")
+        ("accounts.copy_wechat_avatar", [data["user"]["id"], url], "files")
     ]
 
     assert wechat_avatar_copy(user_id=data["user"]["id"], url=url) is True

@@ -87,7 +87,7 @@ class FakeSuno:
     def refusal(body) -> tuple[int, str] | None:
         """What the gateway answers to a generate body it refuses: (JSON code, msg); None when it accepts it.
 
-        The rules of sunoapi.org's `POST /api/v1/generate` (PROVIDER_FACTS.md), V4_5 limits: `customMode`,
+        The rules of sunoapi.org's `POST /api/v1/generate` (its documentation), V4_5 limits: `customMode`,
         `instrumental`, `model` and `callBackUrl` are required; custom mode needs `style` and `title`, and a
         `prompt` (the lyrics) unless instrumental; prompt ≤ 5000, style ≤ 1000, title ≤ 100 characters; outside
         custom mode the prompt (a description) is required and ≤ 500 characters.

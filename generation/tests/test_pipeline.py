@@ -136,6 +136,23 @@ def test_the_same_request_renders_the_same_song_for_a_retry_but_not_for_another_
     first.refresh_from_db()
     second.refresh_from_db()
     assert first.provider_task_id != second.provider_task_id  # seeded with the generation id
+    song, task_id = _read(first.audio.name), first.provider_task_id
+    assert song != _read(second.audio.name)
+
+    # What a retry that resubmits leaves behind (pipeline._retry after a lost task): processing, no task upstream.
+    Generation.objects.filter(pk=first.pk).update(
+        status="processing", provider_task_id="", locked_until=None, next_check_at=None
+    )
+    assert tasks.generation_run(str(first.pk)) == "completed"
+
+    first.refresh_from_db()
+    assert first.provider_task_id == task_id
+    assert _read(first.audio.name) == song  # the same song, byte for byte
+
+
+def _read(name: str) -> bytes:
+    with default_storage.open(name, "rb") as handle:
+        return handle.read()
 
 
 # --- duplicates, crashes, timeouts, the sweeper ---------------------------------------------------------------
@@ -598,7 +615,7 @@ def test_the_admin_lists_filters_searches_and_shows_a_generation(
     for query in ("", "?status__exact=completed&provider=local", "?q=海边", f"?q={generation.provider_task_id}"):
         response = client.get(f"/admin/generation/generation/{query}")
         assert response.status_code == 200 and str(generation.pk) in response.content.decode()
-    page = client.get(f"/admin/generation/generation/{generation.pk}/change/")
+    page = client.get(f"/admin/generation/generation/{generation.pk}/change/", HTTP_ACCEPT_LANGUAGE="en")
     assert page.status_code == 200 and "Run time" in page.content.decode()
     hq_link = page.content.decode().split("/media-signed/", 1)[1].split('"', 1)[0]
     assert client.get(f"/media-signed/{hq_link}").status_code == 200  # staff reach the members' file

@@ -8,8 +8,10 @@ import pytest
 from PIL import Image, ImageDraw
 
 from generation.providers import ImageAnalysis, MusicRequest, TaskState
+from generation.providers.composition import SCALES, compose
 from generation.providers.covers import cjk_font, cjk_font_path, draw_cover
-from generation.providers.local_music import SCALES, TITLES, LocalMusicProvider, compose, render
+from generation.providers.local_music import LocalMusicProvider, render
+from generation.providers.vocabulary import TITLES
 
 MPEG1_BITRATES = (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320)
 MPEG1_RATES = (44100, 48000, 32000)

@@ -7,8 +7,9 @@ import pytest
 from PIL import Image
 
 from generation.providers import MusicRequest, ProviderRejected
-from generation.providers.local_music import MOODS, STYLES, compose
+from generation.providers.composition import compose
 from generation.providers.local_vision import LocalVisionProvider
+from generation.providers.vocabulary import MOODS, STYLES
 
 
 def photo(top, bottom, *, size=(640, 480), fmt="JPEG", noise=12, mode="RGB") -> bytes:

@@ -98,7 +98,9 @@ def test_free_plan_cannot_be_granted(user, plans):
 
 
 def test_profile_entitlements(member):
-    data = selectors.user_entitlements(user=member)
+    from membership.serializers import ENTITLEMENTS
+
+    data = ENTITLEMENTS.to_representation(selectors.quota_status(user=member))
 
     assert data["isVIP"] is True
     assert data["membership"]["level"] == "monthly"

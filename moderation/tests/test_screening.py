@@ -208,3 +208,26 @@ def test_reporting_needs_a_login_and_a_visible_work(api, auth_api):
 
     body(api.post(f"/api/works/{work.pk}/report", {"reason": "spam"}, format="json"), 401, 401)
     body(auth_api.post(f"/api/works/{work.pk}/report", {"reason": "spam"}, format="json"), 404, 30000)
+
+
+def test_60001_is_documented_in_the_schema_and_the_readme(api):
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from tunee.api.errors import Code
+
+    assert (Code.CONTENT_REFUSED.code, Code.CONTENT_REFUSED.status) == (60001, 422)
+    schema = api.get("/api/schema/", {"format": "json"}).json()
+    for path, method in (
+        ("/api/generation/create", "post"),
+        ("/api/music/tasks", "post"),
+        ("/api/works", "post"),
+        ("/api/works/{work_id}", "patch"),
+        ("/api/user/me", "patch"),
+    ):
+        answer = schema["paths"][path][method]["responses"]["422"]
+        assert "60001" in answer["description"], path
+        assert answer["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ErrorEnvelope"}
+    readme = (Path(settings.BASE_DIR) / "README.md").read_text()
+    assert "60001 (HTTP 422)" in readme and "`details.fields`" in readme

@@ -7,7 +7,6 @@ import threading
 import pytest
 from werkzeug import Response
 
-from accounts.tests.factories import UserFactory
 from generation.models import Generation
 from moderation import services
 from moderation.models import MediaCheck, Verdict
@@ -15,32 +14,9 @@ from works.models import Work
 from works.tests.factories import complete, jpeg_bytes, upload
 from works.tests.helpers import body
 
-from .helpers import signed_push, standard_words
+from .helpers import PUSH_TOKEN, checked, ok, signed_push, standard_words
 
 pytestmark = pytest.mark.django_db
-
-PUSH_TOKEN = "push-token-for-tests"
-
-
-@pytest.fixture
-def wechat(settings, httpserver):
-    settings.MODERATION_PROVIDER = "wechat"
-    settings.WECHAT_APP_ID = "wx-test-app"
-    settings.WECHAT_APP_SECRET = "wx-test-secret"
-    settings.WECHAT_API_BASE = httpserver.url_for("/")
-    settings.WECHAT_TIMEOUT_SECONDS = 0.5
-    settings.MODERATION_WECHAT_PUSH_TOKEN = PUSH_TOKEN
-    httpserver.expect_request(
-        "/cgi-bin/token",
-        query_string={"grant_type": "client_credential", "appid": "wx-test-app", "secret": "wx-test-secret"},
-    ).respond_with_json({"access_token": "TOKEN-1", "expires_in": 7200})
-    standard_words()
-    return httpserver
-
-
-@pytest.fixture
-def wx_user(db):
-    return UserFactory(wechat_openid="o-wx-1")
 
 
 def sec_check(server, answer, *, token="TOKEN-1", content=None):  # noqa: S107 (a fake server's token)
@@ -49,17 +25,7 @@ def sec_check(server, answer, *, token="TOKEN-1", content=None):  # noqa: S107 (
         expected["content"] = content
     server.expect_oneshot_request(
         "/wxa/msg_sec_check", method="POST", query_string={"access_token": token}
-    ).respond_with_handler(lambda request: _checked(request, expected, answer))
-
-
-def _checked(request, expected, answer):
-    sent = json.loads(request.data)
-    assert {key: sent[key] for key in expected} == expected
-    return Response(json.dumps(answer), content_type="application/json")
-
-
-def ok(suggest, label=100):
-    return {"errcode": 0, "errmsg": "ok", "result": {"suggest": suggest, "label": label}, "trace_id": "t"}
+    ).respond_with_handler(lambda request: checked(request, expected, answer))
 
 
 @pytest.mark.parametrize(
@@ -150,7 +116,7 @@ def test_a_photo_checked_asynchronously_is_hidden_by_a_risky_push(
     wechat, wx_user, api, client, django_capture_on_commit_callbacks
 ):
     wechat.expect_oneshot_request("/wxa/media_check_async", method="POST").respond_with_handler(
-        lambda request: _checked(
+        lambda request: checked(
             request, {"media_type": 2, "version": 2, "scene": 4, "openid": "o-wx-1"}, {"errcode": 0, "trace_id": "T-9"}
         )
     )

@@ -100,7 +100,8 @@ def test_nothing_is_enqueued_before_the_change_commits(
         generation_services.generation_fail(generation=generation, message="no")
 
     assert notifications_queue.drain() == []
-    assert len(callbacks) == 2  # enqueued (and the finished-generations token moved) only once the failure commits
+    # enqueued (and the finished-generations token moved, and the failure counted) only once the failure commits
+    assert len(callbacks) == 3
     for callback in callbacks:
         callback()
     assert len(notifications_queue.drain()) == 1

@@ -34,9 +34,14 @@ class Code(Enum):
     WORK_NOT_FOUND = (30000, 404, "作品不存在", "Work not found")
     WORK_CREATE_FAILED = (30001, 400, "作品创建失败", "Work creation failed")
     WORK_UPDATE_FAILED = (30002, 400, "作品更新失败", "Work update failed")
+    # Reserved: never raised. A work's files leave the storage after its deletion commits (works.services.work_delete).
     WORK_DELETE_FAILED = (30003, 400, "作品删除失败", "Work deletion failed")
     INSUFFICIENT_POINTS = (40000, 402, "积分不足", "Insufficient points")
     PURCHASE_FAILED = (40001, 400, "购买失败", "Purchase failed")
+    # Reserved: 40002 and 40003 are in the contract's table but never raised. A charge that cannot be paid is
+    # 40004 (quota and points) or 40000 (points alone): the deduction is one conditional UPDATE, so it cannot
+    # half-fail; a refund happens in the transaction of the failure it refunds (at most once), so a refund that
+    # cannot be made rolls that failure back and surfaces as 500.
     POINTS_DEDUCTION_FAILED = (40002, 409, "积分扣除失败", "Points deduction failed")
     REFUND_FAILED = (40003, 500, "积分或配额返还失败", "Points or quota refund failed")
     QUOTA_EXHAUSTED = (
@@ -63,13 +68,6 @@ class Code(Enum):
         self.code = code
         self.status = status
         self.default_message = T(zh, en)
-
-    @classmethod
-    def from_int(cls, code: int) -> "Code":
-        return _BY_INT[code]
-
-
-_BY_INT = {member.code: member for member in Code}
 
 
 class ApiError(Exception):

@@ -5,7 +5,8 @@ Response `data` = `{"list": [...], "pagination": {"page", "pageSize", "total", "
 
 import math
 
-from rest_framework.pagination import BasePagination
+from django.db.models import Count, QuerySet, Window
+from django.db.models.query import ModelIterable
 
 from .envelope import ok
 from .errors import ApiError, Code
@@ -62,11 +63,31 @@ class Page:
         }
 
 
+TOTAL_ATTR = "page_total"
+
+
+def _counts_in_window(queryset) -> bool:
+    """Whether the page's own SELECT can carry the total as `COUNT(*) OVER ()`: a plain model queryset (not
+    `values()`, not DISTINCT — the window is computed before DISTINCT —, not a UNION)."""
+    query = getattr(queryset, "query", None)
+    return (
+        isinstance(queryset, QuerySet)
+        and issubclass(queryset._iterable_class, ModelIterable)
+        and not query.distinct
+        and not query.combinator
+    )
+
+
 def paginate_queryset(queryset, query_params) -> Page:
-    """Slice a queryset (or list) for one page: one COUNT and one SELECT."""
+    """Slice a queryset (or list) for one page. A model queryset: one SELECT whose rows carry the total (a COUNT
+    follows only when the page is past the end); anything else: one COUNT and one SELECT."""
     page, page_size = page_params(query_params)
-    total = queryset.count() if hasattr(queryset, "count") and not isinstance(queryset, list) else len(queryset)
     start = (page - 1) * page_size
+    if _counts_in_window(queryset):
+        items = list(queryset.annotate(**{TOTAL_ATTR: Window(Count("*"))})[start : start + page_size])
+        total = getattr(items[0], TOTAL_ATTR) if items else (queryset.count() if start else 0)
+        return Page(items, page, page_size, total)
+    total = queryset.count() if hasattr(queryset, "count") and not isinstance(queryset, list) else len(queryset)
     items = list(queryset[start : start + page_size]) if start < total else []
     return Page(items, page, page_size, total)
 
@@ -79,39 +100,3 @@ def paginated(request, queryset, serialize, message=None):
     """A view's whole list answer: `return paginated(request, qs, lambda items: Out(items, many=True).data)`."""
     page = paginate_queryset(queryset, request.query_params)
     return ok(page_data(page, serialize(page.items)), message=message)
-
-
-class ContractPagination(BasePagination):
-    """The same rules for DRF generic views (ListAPIView and friends)."""
-
-    def paginate_queryset(self, queryset, request, view=None):
-        self.page = paginate_queryset(queryset, request.query_params)
-        return self.page.items
-
-    def get_paginated_response(self, data):
-        return ok(page_data(self.page, data))
-
-    def get_paginated_response_schema(self, schema):
-        return {
-            "type": "object",
-            "required": ["list", "pagination"],
-            "properties": {"list": schema, "pagination": {"$ref": "#/components/schemas/Pagination"}},
-        }
-
-    def get_schema_operation_parameters(self, view):
-        return [
-            {"name": "page", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1}},
-            {
-                "name": "pageSize",
-                "in": "query",
-                "required": False,
-                "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
-            },
-            {
-                "name": "limit",
-                "in": "query",
-                "required": False,
-                "description": "Alias of pageSize",
-                "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
-            },
-        ]

@@ -9,7 +9,6 @@ import datetime
 import decimal
 import types
 import uuid
-from functools import lru_cache
 
 import orjson
 from django.utils.encoding import force_str
@@ -28,10 +27,20 @@ def format_datetime(value: datetime.datetime) -> str:
     return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
 
 
-@lru_cache(maxsize=4096)
+_camel_keys: dict[str, str] = {}
+_CAMEL_KEYS_MAX = 4096
+# Values written as they are: nothing inside them to camelize (checked by exact type, the cheapest test there is).
+_LEAVES = frozenset({str, int, float, bool, type(None), datetime.datetime, datetime.date, uuid.UUID, decimal.Decimal})
+
+
 def camel_key(key: str) -> str:
-    """`points_cost` → `pointsCost` (djangorestframework-camel-case's rule)."""
-    return camelize_re.sub(underscore_to_camel, key) if "_" in key else key
+    """`points_cost` → `pointsCost` (djangorestframework-camel-case's rule), each key's answer remembered."""
+    camel = _camel_keys.get(key)
+    if camel is None:
+        camel = camelize_re.sub(underscore_to_camel, key) if "_" in key else key
+        if len(_camel_keys) < _CAMEL_KEYS_MAX:
+            _camel_keys[key] = camel
+    return camel
 
 
 def camelize(data):
@@ -41,10 +50,12 @@ def camelize(data):
         for key, value in data.items():
             if isinstance(key, Promise):
                 key = force_str(key)
-            out[camel_key(key) if isinstance(key, str) else key] = camelize(value)
+            if isinstance(key, str):
+                key = camel_key(key)
+            out[key] = value if type(value) in _LEAVES else camelize(value)
         return out
     if isinstance(data, list | tuple | set | frozenset | types.GeneratorType):
-        return [camelize(item) for item in data]
+        return [item if type(item) in _LEAVES else camelize(item) for item in data]
     if isinstance(data, Promise):
         return force_str(data)
     return data

@@ -11,7 +11,7 @@ ERROR_STATUSES = {
     "402": "Daily quota used up and not enough points (40004), insufficient points (40000)",
     "403": "Forbidden (403), account disabled (20003), email not verified (20002)",
     "404": "Not found (404, 20000, 30000)",
-    "409": "Duplicate (11000), order state conflict (40005), points deduction failed (40002)",
+    "409": "Duplicate (11000), order state conflict (40005); 40002 (points deduction failed) is reserved, never sent",
     "422": "Content refused by screening (60001): `details.fields` names the refused fields, never the matched word",
     "429": "Too many requests; `details.retryAfter` seconds and a `Retry-After` header",
     "500": "Internal error, no internals in the body",

@@ -66,7 +66,7 @@ def test_production_services_come_from_the_environment(tmp_path):
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == {
         "engine": "django.db.backends.postgresql",
-        "cache": "django.core.cache.backends.redis.RedisCache",
+        "cache": "tunee.cache.RedisCache",
         "storage": "storages.backends.s3.S3Storage",
         "broker": "redis://cache:6379/1",
         "tz": "Asia/Shanghai",

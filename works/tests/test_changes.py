@@ -94,7 +94,7 @@ def test_staff_get_no_special_access_through_the_api(staff, work):
 # --- DELETE ---------------------------------------------------------------------------------------------------
 
 
-def test_the_owner_deletes_the_work_and_its_files(auth_api, work):
+def test_the_owner_deletes_the_work_and_its_files(auth_api, work, django_capture_on_commit_callbacks):
     services.work_process(work_id=work.pk)  # nothing happens to a processed work, but make sure of a thumbnail
     Work.objects.filter(pk=work.pk).update(thumbnail="")
     work.refresh_from_db()
@@ -103,7 +103,8 @@ def test_the_owner_deletes_the_work_and_its_files(auth_api, work):
     assert default_storage.exists(photo) and default_storage.exists(thumbnail)
     Like.objects.create(user=UserFactory(), work=work)
 
-    body(auth_api.delete(f"/api/works/{work.pk}"), 200)
+    with django_capture_on_commit_callbacks(execute=True):
+        body(auth_api.delete(f"/api/works/{work.pk}"), 200)
 
     assert not Work.objects.filter(pk=work.pk).exists()
     assert not Like.objects.filter(work_id=work.pk).exists()
@@ -113,17 +114,34 @@ def test_the_owner_deletes_the_work_and_its_files(auth_api, work):
     body(auth_api.get(f"/api/works/{work.pk}"), 404, 30000)
 
 
-def test_a_storage_failure_deletes_nothing_and_answers_30003(auth_api, work, monkeypatch):
+def test_files_leave_the_storage_only_once_the_deletion_commits(auth_api, work, django_capture_on_commit_callbacks):
+    photo = work.image.name
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        body(auth_api.delete(f"/api/works/{work.pk}"), 200)
+
+    assert not Work.objects.filter(pk=work.pk).exists()
+    assert default_storage.exists(photo)  # a rollback here would have lost no file
+    for callback in callbacks:
+        callback()
+    assert not default_storage.exists(photo)
+
+
+def test_a_storage_failure_after_the_commit_leaves_the_work_deleted_and_is_logged(
+    auth_api, work, monkeypatch, caplog, django_capture_on_commit_callbacks
+):
     def broken(name):
         raise OSError("storage is down")
 
     monkeypatch.setattr(default_storage, "delete", broken)
 
-    body(auth_api.delete(f"/api/works/{work.pk}"), 400, 30003)
+    with django_capture_on_commit_callbacks(execute=True):
+        body(auth_api.delete(f"/api/works/{work.pk}"), 200)
 
-    assert Work.objects.filter(pk=work.pk).exists()
+    assert not Work.objects.filter(pk=work.pk).exists()
+    assert f"deleting {work.image.name} from the storage failed" in caplog.text
     monkeypatch.undo()
-    assert default_storage.exists(work.image.name)
+    assert default_storage.exists(work.image.name)  # the orphan, logged
+    body(auth_api.get(f"/api/works/{work.pk}"), 404, 30000)
 
 
 def test_deleting_a_work_whose_song_has_not_started_refunds_it(auth_api, user):

@@ -11,6 +11,7 @@ from django.utils import timezone
 from accounts.tests.clients import client_for
 from accounts.tests.factories import UserFactory
 from generation.models import Generation
+from tunee import localcache
 from works.models import Like, Work
 
 from .factories import WorkFactory, completed_work
@@ -128,6 +129,7 @@ def test_the_feed_costs_the_same_number_of_queries_whatever_the_page_size(user, 
         counts = {}
         for size in (5, 50):
             cache.clear()  # the first page is cached: measure the database, not the cache
+            localcache.clear()
             with CaptureQueriesContext(connection) as captured:
                 payload = body(client.get("/api/works", {**params, "pageSize": size}), 200)
             total = payload["data"]["pagination"]["total"]
@@ -136,7 +138,10 @@ def test_the_feed_costs_the_same_number_of_queries_whatever_the_page_size(user, 
             counts[size] = len(captured)
         assert counts[5] == counts[50], params
         cache.clear()
-        with django_assert_max_num_queries(counts[5]):
+        localcache.clear()
+        # page 2 of 100 is past the end: an empty page carries no total, so one COUNT more (tunee/api/pagination.py)
+        past_the_end = 1 if params.get("page", 1) > 1 else 0
+        with django_assert_max_num_queries(counts[5] + past_the_end):
             body(client.get("/api/works", {**params, "pageSize": 100}), 200)
 
 
