@@ -341,9 +341,15 @@ def work_like_toggle(*, user, work: Work) -> tuple[bool, int]:
     """Like or unlike; returns (liked, likes). The counter moves exactly when a Like row is created or deleted, so
     however many requests race it equals the number of rows. One statement on PostgreSQL."""
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(_LIKE_TOGGLE_SQL, {"user": user.pk, "work": work.pk, "now": timezone.now()})
-            liked, likes = cursor.fetchone()
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(_LIKE_TOGGLE_SQL, {"user": user.pk, "work": work.pk, "now": timezone.now()})
+                row = cursor.fetchone()
+        except IntegrityError:  # the work was deleted since it was read (the new like's foreign key)
+            row = None
+        if row is None:  # the work is gone: nothing to like, and nothing changed
+            raise ApiError(Code.NOT_FOUND)
+        liked, likes = row
         caching.invalidate(work.pk)
         return liked, likes
     with transaction.atomic():
