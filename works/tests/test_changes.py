@@ -181,6 +181,20 @@ def test_like_needs_a_login_and_a_visible_work(api, user):
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_liking_a_work_deleted_after_it_was_read_is_a_404_and_changes_nothing(user):
+    """The toggle runs on a work read a moment before; deleted in between, the one statement finds no row."""
+    from tunee.api.errors import ApiError, Code
+
+    gone = completed_work(creator=UserFactory())
+    Work.objects.filter(pk=gone.pk).delete()
+    with pytest.raises(ApiError) as refused:
+        services.work_like_toggle(user=user, work=gone)
+    assert refused.value.code == Code.NOT_FOUND
+    assert not Like.objects.filter(work_id=gone.pk).exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_likes_are_counted_exactly():
     """20 people like at once, and one person taps like 6 times at once: the counter equals the rows."""
     work = completed_work(creator=UserFactory())
