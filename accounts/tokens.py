@@ -6,6 +6,7 @@ that settings overrides apply.
 """
 
 import datetime
+import time
 import uuid
 from dataclasses import dataclass
 
@@ -42,8 +43,34 @@ def access_token_issue(
     return str(token)
 
 
+# Tokens this process has verified, by their text: the same string under the same key verifies the same way, so a
+# client's next request skips the signature and claim checks and only has its expiry compared again. Revocation is
+# not here (it is the session's cached state, read on every request). Bounded: emptied when full.
+_verified: dict[str, tuple[float, AccessToken]] = {}
+VERIFIED_TOKENS_KEPT = 10_000
+
+
+def forget_verified_tokens() -> None:
+    """Drop this process's verified tokens (tests that change the signing key or travel in time)."""
+    _verified.clear()
+
+
 def access_token_decode(raw: str) -> AccessToken:
     """Verify signature and expiry: expired → 2002; anything else wrong → 2001."""
+    hit = _verified.get(raw)
+    if hit is not None:
+        if hit[0] > time.time():
+            return hit[1]
+        del _verified[raw]  # expired since: decoded again below, which answers 2002
+    token = _access_token_verify(raw)
+    if len(_verified) >= VERIFIED_TOKENS_KEPT:
+        _verified.clear()
+    leeway = token.get_token_backend().get_leeway().total_seconds()
+    _verified[raw] = (token["exp"] + leeway, token)
+    return token
+
+
+def _access_token_verify(raw: str) -> AccessToken:
     try:
         token = AccessToken(raw)
     except ExpiredTokenError:

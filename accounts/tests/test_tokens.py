@@ -223,3 +223,27 @@ def test_access_token_carries_the_session_and_lives_expires_in_seconds(api, user
     assert data["expiresIn"] == 3600
     with time_machine.travel(timezone.now() + datetime.timedelta(seconds=3601)):
         body(me(api, data["accessToken"]), 401, 2002)
+
+
+def test_a_token_verified_once_is_not_verified_again_but_still_expires_and_can_be_revoked(
+    api, user, tokens, monkeypatch
+):
+    from accounts import tokens as token_module
+
+    verified = []
+    real_verify = token_module._access_token_verify
+    monkeypatch.setattr(token_module, "_access_token_verify", lambda raw: verified.append(raw) or real_verify(raw))
+
+    body(me(api, tokens.access_token), 200, 0)
+    body(me(api, tokens.access_token), 200, 0)
+    assert verified == [tokens.access_token]  # the second request reused the first one's verification
+
+    header, payload, signature = tokens.access_token.split(".")
+    body(me(api, f"{header}.{payload}.{signature[:-4]}AAAA"), 401, 2001)  # another string: verified, refused
+
+    with time_machine.travel(timezone.now() + datetime.timedelta(seconds=604801)):
+        body(me(api, tokens.access_token), 401, 2002)  # the remembered token expired all the same
+    body(me(api, tokens.access_token), 200, 0)
+
+    services.session_revoke(session_id=tokens.session.pk, user=user)
+    body(me(api, tokens.access_token), 401, 2001)  # revocation is read on every request, never remembered
