@@ -5,6 +5,7 @@ from django.core.cache import cache
 from django.db import connection
 from rest_framework.test import APIClient
 
+from accounts.tokens import forget_verified_tokens
 from tunee import localcache
 from tunee.celery import app as celery_app
 
@@ -36,9 +37,11 @@ def _isolation(settings, tmp_path):
     settings.PUBLIC_BASE_URL = "http://127.0.0.1:8000"  # whatever PORT the shell has
     cache.clear()
     localcache.clear()
+    forget_verified_tokens()
     yield
     cache.clear()
     localcache.clear()
+    forget_verified_tokens()
 
 
 @pytest.fixture(autouse=True)

@@ -8,6 +8,8 @@ from django.utils import timezone
 from membership import services
 from membership.models import Plan, PointPackage, PointsEntry
 
+from .factories import PointsEntryFactory
+
 pytestmark = pytest.mark.django_db
 
 
@@ -108,7 +110,7 @@ def test_points_history_is_paginated_newest_first(auth_api):
 
 
 def test_points_history_shows_only_ones_own_entries(auth_api, staff):
-    services.points_credit(user=staff, amount=5, reason=PointsEntry.Reason.BONUS)
+    PointsEntryFactory(user=staff, amount=5)
 
     assert auth_api.get("/api/points/history").json()["data"]["list"] == []
 

@@ -9,6 +9,8 @@ from membership import selectors, services
 from membership.models import Charge, DailyUsage, PointsEntry
 from tunee.api.errors import ApiError, Code
 
+from .factories import DailyUsageFactory, PointsAccountFactory
+
 pytestmark = pytest.mark.django_db
 
 
@@ -48,8 +50,8 @@ def test_points_pay_when_the_quota_is_used_up(user):
 
 
 def test_points_short_of_the_cost_is_40004(user):
-    services.points_credit(user=user, amount=9, reason=PointsEntry.Reason.PURCHASE)
-    consume_n(user, 3)
+    PointsAccountFactory(user=user, balance=9)
+    DailyUsageFactory(user=user, used=3)
 
     with pytest.raises(ApiError) as error:
         services.quota_consume(user=user)
@@ -60,8 +62,8 @@ def test_points_short_of_the_cost_is_40004(user):
 
 def test_cost_zero_turns_paying_with_points_off(user, settings):
     settings.GENERATION_POINTS_COST = 0
-    services.points_credit(user=user, amount=100, reason=PointsEntry.Reason.PURCHASE)
-    consume_n(user, 3)
+    PointsAccountFactory(user=user, balance=100)
+    DailyUsageFactory(user=user, used=3)
 
     with pytest.raises(ApiError):
         services.quota_consume(user=user)
@@ -86,8 +88,8 @@ def test_quota_refund_gives_the_unit_back_once(user):
 
 
 def test_points_refund_credits_once_with_a_ledger_entry(user):
-    services.points_credit(user=user, amount=10, reason=PointsEntry.Reason.PURCHASE)
-    consume_n(user, 3)
+    PointsAccountFactory(user=user, balance=10)
+    DailyUsageFactory(user=user, used=3)
     charge = services.quota_consume(user=user)
 
     assert services.quota_refund(charge=charge) is True
@@ -136,7 +138,7 @@ def test_database_refuses_a_negative_balance(user):
 
     from membership.models import PointsAccount
 
-    services.points_credit(user=user, amount=5, reason=PointsEntry.Reason.PURCHASE)
+    PointsAccountFactory(user=user, balance=5)
     with pytest.raises(IntegrityError), transaction.atomic():
         PointsAccount.objects.filter(user=user).update(balance=-1)
 

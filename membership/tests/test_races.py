@@ -9,6 +9,8 @@ from tunee.api.errors import ApiError
 from tunee.testing import race as run_together
 from tunee.testing import split
 
+from .factories import DailyUsageFactory, PointsAccountFactory
+
 # serialized_rollback: a transactional test empties every table, the seeded plans too; this puts them back.
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -30,9 +32,8 @@ def test_twenty_concurrent_consumes_against_three_remaining(user):
 
 
 def test_concurrent_consumes_spending_points_never_go_negative(user):
-    services.points_credit(user=user, amount=35, reason=PointsEntry.Reason.PURCHASE)
-    for _ in range(3):
-        services.quota_consume(user=user)
+    PointsAccountFactory(user=user, balance=35)
+    DailyUsageFactory(user=user, used=3)
 
     results, errors = race(12, lambda: services.quota_consume(user=user))
 
@@ -43,7 +44,7 @@ def test_concurrent_consumes_spending_points_never_go_negative(user):
 
 
 def test_concurrent_point_spends_never_go_negative(user):
-    services.points_credit(user=user, amount=50, reason=PointsEntry.Reason.PURCHASE)
+    PointsAccountFactory(user=user, balance=50)
 
     results, errors = race(16, lambda: services.points_spend(user=user, amount=7, reason=PointsEntry.Reason.GENERATION))
 
@@ -54,9 +55,8 @@ def test_concurrent_point_spends_never_go_negative(user):
 
 
 def test_concurrent_refunds_of_one_charge_refund_once(user):
-    services.points_credit(user=user, amount=10, reason=PointsEntry.Reason.PURCHASE)
-    for _ in range(3):
-        services.quota_consume(user=user)
+    PointsAccountFactory(user=user, balance=10)
+    DailyUsageFactory(user=user, used=3)
     charge = services.quota_consume(user=user)
 
     results, errors = race(8, lambda: services.quota_refund(charge=Charge.objects.get(pk=charge.pk)))

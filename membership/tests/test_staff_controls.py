@@ -6,6 +6,8 @@ from membership import selectors, services
 from membership.models import Plan, PointsEntry, StaffAdjustment
 from tunee.api.errors import ApiError
 
+from .factories import DailyUsageFactory, PointsEntryFactory
+
 pytestmark = pytest.mark.django_db
 
 
@@ -26,8 +28,7 @@ def test_custom_daily_limit_replaces_the_plans(user, staff):
 
 
 def test_extra_generations_for_today(user, staff):
-    for _ in range(3):
-        services.quota_consume(user=user)
+    DailyUsageFactory(user=user, used=3)
 
     services.quota_grant_extra(user=user, count=2, actor=staff, reason="apology")
 
@@ -40,8 +41,7 @@ def test_extra_generations_for_today(user, staff):
 
 
 def test_reset_today(user, staff):
-    for _ in range(3):
-        services.quota_consume(user=user)
+    DailyUsageFactory(user=user, used=3)
 
     services.quota_reset_today(user=user, actor=staff, reason="bug 123")
 
@@ -177,7 +177,7 @@ def test_admin_lists_open(client, staff, member, page):
 
 def test_ledgers_are_read_only_in_the_admin(client, staff, user):
     client.force_login(staff)
-    entry = services.points_credit(user=user, amount=5, reason=PointsEntry.Reason.BONUS)
+    entry = PointsEntryFactory(user=user, amount=5)
 
     client.post(f"/admin/membership/pointsentry/{entry.pk}/change/", {"amount": 500})
     client.post(f"/admin/membership/pointsentry/{entry.pk}/delete/", {"post": "yes"})

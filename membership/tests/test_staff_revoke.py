@@ -10,8 +10,10 @@ from django.utils import timezone
 from accounts.roles import FINANCE, SUPPORT
 from accounts.tests.factories import UserFactory
 from membership import selectors, services
-from membership.models import MembershipEvent, Plan, StaffAdjustment
+from membership.models import MembershipEvent, StaffAdjustment
 from tunee.api.errors import ApiError, Code
+
+from .factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -30,12 +32,8 @@ def logged_in(person) -> Client:
     return client
 
 
-def monthly(user):
-    services.membership_grant(user=user, plan=Plan.objects.get(type="monthly"), actor=None, reason="gift")
-
-
 def test_revoking_all_of_a_membership_ends_it_now_and_records_who_and_why(user):
-    monthly(user)
+    MembershipFactory(user=user)
     support = staff_in(SUPPORT)
 
     record = services.membership_revoke_by_staff(user=user, actor=support, reason="chargeback")
@@ -50,7 +48,7 @@ def test_revoking_all_of_a_membership_ends_it_now_and_records_who_and_why(user):
 
 
 def test_revoking_some_days_shortens_the_membership_by_them(user):
-    monthly(user)
+    MembershipFactory(user=user)
     before = selectors.membership_state(user=user).expires_at
 
     services.membership_revoke_by_staff(user=user, actor=staff_in(SUPPORT), reason="partial", days=10)
@@ -68,7 +66,7 @@ def test_there_is_nothing_to_revoke_without_a_running_membership(user):
 
 
 def test_finance_may_not_revoke_and_nothing_changes(user):
-    monthly(user)
+    MembershipFactory(user=user)
 
     with pytest.raises(ApiError) as refused:
         services.membership_revoke_by_staff(user=user, actor=staff_in(FINANCE), reason="x")
@@ -78,7 +76,7 @@ def test_finance_may_not_revoke_and_nothing_changes(user):
 
 
 def test_support_revokes_from_the_staff_adjustment_page(user):
-    monthly(user)
+    MembershipFactory(user=user)
     support = staff_in(SUPPORT)
 
     response = logged_in(support).post(

@@ -2,11 +2,8 @@
 in flight per user (GENERATION_IN_FLIGHT_FREE / _MEMBER: nothing charged), each tripping at its configured value and
 recovering; the in-flight limit holds under parallel creates on PostgreSQL."""
 
-import threading
-
 import pytest
 import time_machine
-from django.db import connection
 
 from accounts.tests.clients import client_for
 from accounts.tests.factories import UserFactory
@@ -14,6 +11,7 @@ from generation.models import Generation
 from generation.services import generation_create, generation_fail
 from membership.models import Charge, DailyUsage
 from tunee.api.errors import ApiError
+from tunee.testing import race_results
 
 pytestmark = pytest.mark.django_db
 
@@ -123,24 +121,15 @@ def test_parallel_creates_never_pass_the_in_flight_limit(settings):
     from membership.services import quota_set_daily_limit
 
     quota_set_daily_limit(user=person, limit=100, actor=None, reason="race")
-    barrier = threading.Barrier(8)
-    outcomes = []
 
     def attempt():
         try:
-            barrier.wait()
             generation_create(user=person, prompt="race")
-            outcomes.append(201)
         except ApiError as exc:
-            outcomes.append(exc.status)
-        finally:
-            connection.close()
+            return exc.status
+        return 201
 
-    threads = [threading.Thread(target=attempt) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = race_results(*[attempt] * 8)
 
     assert sorted(outcomes) == [201, 201] + [429] * 6
     assert Generation.objects.filter(user=person).count() == 2

@@ -1,16 +1,17 @@
 """PATCH / DELETE / like / play of works, and the caches those changes must invalidate."""
 
-import threading
 import time
+from functools import partial
 
 import pytest
 from django.core.files.storage import default_storage
-from django.db import connection, connections
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.tests.clients import client_for
 from accounts.tests.factories import UserFactory
 from generation.models import Generation
+from tunee.testing import race_results
 from works import services
 from works.models import Like, Tag, Work
 
@@ -201,21 +202,9 @@ def test_concurrent_likes_are_counted_exactly():
     people = [UserFactory() for _ in range(20)]
     tapper = UserFactory()
     clients = [client_for(person) for person in people] + [client_for(tapper)] * 6
-    barrier = threading.Barrier(len(clients))
-    answers = []
+    like = f"/api/works/{work.pk}/like"
 
-    def like(client):
-        try:
-            barrier.wait()
-            answers.append(client.post(f"/api/works/{work.pk}/like").status_code)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=like, args=(client,)) for client in clients]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    answers = [response.status_code for response in race_results(*[partial(c.post, like) for c in clients])]
 
     assert answers == [200] * len(clients)
     rows = Like.objects.filter(work=work).count()
