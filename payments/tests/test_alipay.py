@@ -9,23 +9,20 @@ import pytest
 from werkzeug import Response
 
 from payments.providers.alipay import AlipayGateway, pem
-from payments.providers.base import PayRequest, ProviderError, ProviderRejected, ProviderUnavailable
+from payments.providers.base import ProviderError, ProviderRejected, ProviderUnavailable
+from payments.tests.factories import PayRequestFactory
 from payments_sandbox import signing
 
 from .conftest import ALI_APP_ID, ALI_SELLER_ID
 
 
 def pay_request(device="app", **overrides):
-    values = {
-        "order_no": "TN2024010112001234",
-        "amount_fen": 1990,
-        "subject": "月度会员",
-        "device": device,
-        "notify_url": "https://tunee.example/api/payment/alipay/notify",
-        "expire_at": datetime(2024, 1, 1, 4, 30, tzinfo=UTC),
-    }
-    values.update(overrides)
-    return PayRequest(**values)
+    return PayRequestFactory(
+        device=device,
+        notify_url="https://tunee.example/api/payment/alipay/notify",
+        expire_at=datetime(2024, 1, 1, 4, 30, tzinfo=UTC),
+        **overrides,
+    )
 
 
 def signed_params(query: str, app_public: str) -> dict:

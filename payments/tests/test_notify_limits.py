@@ -2,18 +2,17 @@
 unverified bodies stored per IP and hour (verified notifications are always stored and settled)."""
 
 import logging
-import threading
 from datetime import timedelta
 
 import pytest
 import time_machine
-from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
 from membership.selectors import points_balance
 from payments.models import Order, PaymentNotification
 from payments.tests.helpers import alipay_notification, place_points_order, wechat_notification
+from tunee.testing import race, split
 
 pytestmark = pytest.mark.django_db
 
@@ -176,23 +175,9 @@ def test_concurrent_unverified_bodies_store_exactly_the_cap(settings):
     the cap through, however they interleave."""
     settings.PAYMENT_UNVERIFIED_NOTIFICATIONS_PER_HOUR = 3
     threads_count = 8
-    barrier = threading.Barrier(threads_count)
-    errors: list[BaseException] = []
 
-    def deliver():
-        try:
-            barrier.wait(timeout=30)
-            assert WECHAT_FAIL in post_wechat(Client(), FORGED_XML).content
-        except BaseException as exc:  # reported below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=deliver) for _ in range(threads_count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    answers, errors = split(race(*[lambda: post_wechat(Client(), FORGED_XML).content] * threads_count))
 
     assert not errors, errors
+    assert all(WECHAT_FAIL in answer for answer in answers)
     assert PaymentNotification.objects.count() == 3

@@ -1,9 +1,6 @@
 """Concurrent duplicate notifications on PostgreSQL, with real threads: exactly one grant."""
 
-import threading
-
 import pytest
-from django.db import connection
 from django.test import Client
 
 from accounts.tests.clients import client_for
@@ -12,6 +9,7 @@ from membership.models import MembershipEvent, PointsEntry
 from membership.selectors import points_balance
 from payments.models import Order, OrderGrant, PaymentNotification
 from payments.tests.helpers import alipay_notification, place_membership_order, place_points_order, wechat_notification
+from tunee.testing import race, split
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -19,29 +17,12 @@ THREADS = 8
 
 
 def post_together(path: str, *, body=None, fields=None) -> list[bytes]:
-    barrier = threading.Barrier(THREADS)
-    answers: list[bytes] = []
-    errors: list[BaseException] = []
+    def deliver() -> bytes:
+        if body is not None:
+            return Client().post(path, data=body, content_type="text/xml").content
+        return Client().post(path, data=fields).content
 
-    def deliver():
-        try:
-            client = Client()
-            barrier.wait(timeout=30)
-            if body is not None:
-                response = client.post(path, data=body, content_type="text/xml")
-            else:
-                response = client.post(path, data=fields)
-            answers.append(response.content)
-        except BaseException as exc:  # reported below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=deliver) for _ in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    answers, errors = split(race(*[deliver] * THREADS))
     assert not errors, errors
     return answers
 

@@ -19,6 +19,7 @@ from payments.models import Order
 from payments.tests.conftest import ALI_APP_ID, ALI_SELLER_ID
 from payments.tests.helpers import place_points_order
 from tunee.api.errors import ApiError, Code
+from tunee.testing import race_results
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -45,6 +46,9 @@ def paid_points_order(fake_alipay, user) -> Order:
 
 
 def run(target) -> threading.Thread:
+    """Start `target` in its own thread now, alone: the refund must be inside the provider before the spend starts,
+    an order `tunee.testing.race` (every call released together) cannot set up."""
+
     def body():
         try:
             target()
@@ -117,28 +121,22 @@ def test_a_spend_that_commits_first_makes_the_refund_refused_and_nothing_refunde
     user, staff = UserFactory(), UserFactory(is_staff=True, is_superuser=True)  # refunds need payments.refund
     order = paid_points_order(real_alipay, user)
     real_alipay.on("alipay.trade.refund", {"code": "10000", "msg": "Success", "trade_no": "x", "fund_change": "Y"})
-    barrier = threading.Barrier(8)
-    outcomes: list = []
 
     def spend():
-        barrier.wait(timeout=30)
         try:
             points_spend(user=user, amount=10, reason=PointsEntry.Reason.GENERATION)
-            outcomes.append("spent")
+            return "spent"
         except ApiError as exc:
-            outcomes.append(exc.code)
+            return exc.code
 
     def refund():
-        barrier.wait(timeout=30)
         try:
             services.order_refund(order=Order.objects.get(pk=order.pk), actor=staff)
-            outcomes.append("refunded")
+            return "refunded"
         except ApiError as exc:
-            outcomes.append(("refund", exc.code))
+            return ("refund", exc.code)
 
-    threads = [run(spend) for _ in range(7)] + [run(refund)]
-    for thread in threads:
-        thread.join(timeout=60)
+    outcomes = [o for o in race_results(*[spend] * 7, refund) if o is not None]  # None: still running at the timeout
 
     assert len(outcomes) == 8
     balance = points_balance(user=user)

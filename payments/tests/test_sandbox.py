@@ -4,7 +4,6 @@ pay page completes the payment and a signed notification reaches a notify URL.""
 import json
 import os
 import stat
-import threading
 from datetime import timedelta
 from urllib.parse import parse_qsl
 
@@ -14,7 +13,6 @@ from django.utils import timezone, translation
 from werkzeug import Response
 
 from payments.providers import (
-    PayRequest,
     ProviderError,
     ProviderRejected,
     ProviderUnavailable,
@@ -22,27 +20,18 @@ from payments.providers import (
     sandbox_active,
 )
 from payments.providers.wechatpay import WeChatPayGateway
+from payments.tests.factories import PayRequestFactory
 from payments.tests.helpers import sandbox_page
 from payments_sandbox import keys
 from payments_sandbox.models import SandboxTrade
 from payments_sandbox.transport import session_for_own_origin
+from tunee.testing import race_results
 
 pytestmark = pytest.mark.django_db
 
 
-def pay_request(notify_url, device="miniprogram", order_no="TN2024010112001234", **overrides):
-    values = {
-        "order_no": order_no,
-        "amount_fen": 1990,
-        "subject": "月度会员",
-        "device": device,
-        "notify_url": notify_url,
-        "client_ip": "203.0.113.7",
-        "openid": "o_sandbox_user",
-        "expire_at": timezone.now() + timedelta(minutes=30),
-    }
-    values.update(overrides)
-    return PayRequest(**values)
+def pay_request(notify_url, device="miniprogram", openid="o_sandbox_user", **overrides):
+    return PayRequestFactory(notify_url=notify_url, device=device, openid=openid, **overrides)
 
 
 @pytest.fixture
@@ -84,19 +73,12 @@ def test_keys_are_generated_once_per_installation_and_private(settings, fresh_sa
 
 def test_concurrent_first_use_ends_with_one_set_of_keys(settings, fresh_sandbox_keys):
     assert not (settings.VAR_DIR / "payments-sandbox").exists()
-    results = []
-    barrier = threading.Barrier(6)
 
     def worker():
-        barrier.wait()
         keys._cache.clear()
-        results.append(keys.wechat_keys())
+        return keys.wechat_keys()
 
-    threads = [threading.Thread(target=worker) for _ in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results = race_results(*[worker] * 6)
     keys._cache.clear()
     assert len(set(results)) == 1
     assert results[0] == keys.wechat_keys()

@@ -1,36 +1,25 @@
 """The WeChat Pay client (wechatpy) against a fake api.mch.weixin.qq.com on 127.0.0.1."""
 
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 from werkzeug import Response
 
 from payments.providers.base import (
     OpenIdRequired,
-    PayRequest,
     ProviderError,
     ProviderRejected,
     ProviderUnavailable,
 )
+from payments.tests.factories import PayRequestFactory
 from payments_sandbox import signing
 
 from .conftest import WX_API_KEY, WX_APP_ID, WX_MCH_ID, wechat_answer
 
 
 def pay_request(device="miniprogram", **overrides):
-    values = {
-        "order_no": "TN2024010112001234",
-        "amount_fen": 1990,
-        "subject": "月度会员",
-        "device": device,
-        "notify_url": "https://tunee.example/api/payment/wechat/notify",
-        "client_ip": "203.0.113.7",
-        "openid": "o_user_openid",
-        "expire_at": datetime.now(UTC) + timedelta(minutes=30),
-    }
-    values.update(overrides)
-    return PayRequest(**values)
+    return PayRequestFactory(device=device, **overrides)
 
 
 def test_miniprogram_places_a_jsapi_order_and_returns_signed_jsapi_params(wechat, fake_wechat):
