@@ -136,18 +136,26 @@ def points_balance_for_update(*, user) -> int:
     return PointsAccount.objects.select_for_update().values_list("balance", flat=True).get(user=user)
 
 
-@transaction.atomic
-def points_credit(
-    *, user, amount: int, reason: str, reference: str = "", charge: Charge | None = None, actor=None, note: str = ""
+def _points_move(
+    *, user, amount: int, spend: bool, reason: str, reference: str, charge: Charge | None, actor, note: str
 ) -> PointsEntry:
+    """Add `amount` points to the user's balance, or take them (`spend`), and write the ledger entry with the balance
+    after it. Taking is one conditional UPDATE (`balance >= amount`), so it cannot drive the balance negative; a
+    short balance is 40000."""
     if amount <= 0:
         raise ValueError("amount must be positive")
     _ensure_account(user)
-    PointsAccount.objects.filter(user=user).update(balance=F("balance") + amount, updated_at=timezone.now())
+    account = PointsAccount.objects.filter(user=user)
+    if spend:
+        moved = account.filter(balance__gte=amount).update(balance=F("balance") - amount, updated_at=timezone.now())
+    else:
+        moved = account.update(balance=F("balance") + amount, updated_at=timezone.now())
     balance = PointsAccount.objects.values_list("balance", flat=True).get(user=user)
+    if not moved:
+        raise ApiError(Code.INSUFFICIENT_POINTS, details={"points": balance, "required": amount})
     return PointsEntry.objects.create(
         user=user,
-        amount=amount,
+        amount=-amount if spend else amount,
         reason=reason,
         balance=balance,
         reference=reference,
@@ -155,6 +163,14 @@ def points_credit(
         actor=actor,
         note=note,
     )
+
+
+@transaction.atomic
+def points_credit(
+    *, user, amount: int, reason: str, reference: str = "", charge: Charge | None = None, actor=None, note: str = ""
+) -> PointsEntry:
+    entry = {"reason": reason, "reference": reference, "charge": charge, "actor": actor, "note": note}
+    return _points_move(user=user, amount=amount, spend=False, **entry)
 
 
 @transaction.atomic
@@ -162,25 +178,8 @@ def points_spend(
     *, user, amount: int, reason: str, reference: str = "", charge: Charge | None = None, actor=None, note: str = ""
 ) -> PointsEntry:
     """Take points; 40000 when the balance is short. The conditional UPDATE cannot drive the balance negative."""
-    if amount <= 0:
-        raise ValueError("amount must be positive")
-    _ensure_account(user)
-    taken = PointsAccount.objects.filter(user=user, balance__gte=amount).update(
-        balance=F("balance") - amount, updated_at=timezone.now()
-    )
-    balance = PointsAccount.objects.values_list("balance", flat=True).get(user=user)
-    if not taken:
-        raise ApiError(Code.INSUFFICIENT_POINTS, details={"points": balance, "required": amount})
-    return PointsEntry.objects.create(
-        user=user,
-        amount=-amount,
-        reason=reason,
-        balance=balance,
-        reference=reference,
-        charge=charge,
-        actor=actor,
-        note=note,
-    )
+    entry = {"reason": reason, "reference": reference, "charge": charge, "actor": actor, "note": note}
+    return _points_move(user=user, amount=amount, spend=True, **entry)
 
 
 # --- daily quota -----------------------------------------------------------------------------------------------

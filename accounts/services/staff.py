@@ -17,21 +17,23 @@ from .sessions import user_sessions_revoke_all
 logger = logging.getLogger(__name__)
 
 
+def _user_set_status(*, user: User, status: str, actor) -> None:
+    require_permission(actor, "accounts.change_user")
+    is_active = status == User.Status.ACTIVE
+    User.objects.filter(pk=user.pk).update(status=status, is_active=is_active, updated_at=timezone.now())
+    user_auth_forget(user.pk)
+    transaction.on_commit(lambda: user_auth_forget(user.pk))
+
+
 @transaction.atomic
 def user_disable(*, user: User, actor=None) -> None:
     """Logins and authenticated requests answer 20003 until enabled again (sessions are kept for that)."""
-    require_permission(actor, "accounts.change_user")
-    User.objects.filter(pk=user.pk).update(status=User.Status.DISABLED, is_active=False, updated_at=timezone.now())
-    user_auth_forget(user.pk)
-    transaction.on_commit(lambda: user_auth_forget(user.pk))
+    _user_set_status(user=user, status=User.Status.DISABLED, actor=actor)
 
 
 @transaction.atomic
 def user_enable(*, user: User, actor=None) -> None:
-    require_permission(actor, "accounts.change_user")
-    User.objects.filter(pk=user.pk).update(status=User.Status.ACTIVE, is_active=True, updated_at=timezone.now())
-    user_auth_forget(user.pk)
-    transaction.on_commit(lambda: user_auth_forget(user.pk))
+    _user_set_status(user=user, status=User.Status.ACTIVE, actor=actor)
 
 
 def user_avatar_verdict(*, subject_id, field: str, outcome: str, label: str, file_name: str = "") -> None:
