@@ -1,14 +1,12 @@
 """Reads of generations. Protected rows are fetched through access selectors that answer 404 both when the row is
 missing and when it belongs to someone else."""
 
-import uuid
-
-from django.core.cache import cache
 from django.db.models import Exists, OuterRef, QuerySet
 
 from membership.selectors import is_member
 from tunee.api.errors import ApiError, Code
 from tunee.api.ids import parse_id
+from tunee.cache import version_token
 
 from .models import Favorite, Generation
 
@@ -50,9 +48,4 @@ def finished_version() -> str:
     """A token that changes whenever a generation completes or fails (`services.notify_finished`): a cache of
     something that depends on generations' statuses (the works feed) keys its entries by it, instead of asking the
     database whether a song finished. A token evicted from the cache comes back as a new one."""
-    token = cache.get(FINISHED_VERSION_KEY)
-    if token is None:
-        token = uuid.uuid4().hex
-        if not cache.add(FINISHED_VERSION_KEY, token, timeout=None):
-            token = cache.get(FINISHED_VERSION_KEY) or token
-    return token
+    return version_token(FINISHED_VERSION_KEY)

@@ -25,6 +25,7 @@ from django.utils import translation
 
 from generation.models import Generation
 from generation.selectors import FINISHED_VERSION_KEY, finished_version
+from tunee.cache import version_token
 
 FEED_VERSION_KEY = "works:version:feed"
 FINISHED = {Generation.Status.COMPLETED, Generation.Status.FAILED}
@@ -32,15 +33,6 @@ FINISHED = {Generation.Status.COMPLETED, Generation.Status.FAILED}
 
 def _work_token_key(work_id) -> str:
     return f"works:version:work:{work_id}"
-
-
-def _token(key: str) -> str:
-    token = cache.get(key)
-    if token is None:
-        token = uuid.uuid4().hex
-        if not cache.add(key, token, timeout=None):
-            token = cache.get(key) or token
-    return token
 
 
 def invalidate_now(*work_ids, feed: bool = True) -> None:
@@ -60,7 +52,7 @@ def detail_get(work_id, build) -> dict | None:
     no such work). Only finished works are stored, one entry per language (a failed work's errorMessage is in
     the reader's language)."""
     language = translation.get_language() or settings.LANGUAGE_CODE
-    key = f"works:detail:{work_id}:{language}:{_token(_work_token_key(work_id))}"
+    key = f"works:detail:{work_id}:{language}:{version_token(_work_token_key(work_id))}"
     data = cache.get(key)
     if data is None:
         data = build()
@@ -72,7 +64,7 @@ def detail_get(work_id, build) -> dict | None:
 def feed_first_page_get(page_size: int, build) -> dict:
     """The public feed's first page (`{list, pagination}`, without `liked`), from the cache or from `build()`."""
     tokens = cache.get_many([FEED_VERSION_KEY, FINISHED_VERSION_KEY])
-    feed = tokens.get(FEED_VERSION_KEY) or _token(FEED_VERSION_KEY)
+    feed = tokens.get(FEED_VERSION_KEY) or version_token(FEED_VERSION_KEY)
     finished = tokens.get(FINISHED_VERSION_KEY) or finished_version()
     key = f"works:feed:{feed}:{finished}:{page_size}"
     data = cache.get(key)
