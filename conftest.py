@@ -170,3 +170,25 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_teardown(item, nextitem):
+    """A test with the (module-wide) Celery worker ends only once that worker has been idle for a moment: a job the
+    test started (a duplicate delivery, the notifications a finished song sends) must not still be writing while
+    the test's database is flushed (a TRUNCATE waiting on the job's row lock deadlocks) or the next test runs."""
+    if "celery_worker" not in getattr(item, "fixturenames", ()):
+        return
+    import time
+
+    from celery.worker import state as worker_state
+
+    deadline, idle_since = time.monotonic() + 30, None
+    while time.monotonic() < deadline:
+        if worker_state.active_requests or worker_state.reserved_requests:
+            idle_since = None
+        elif idle_since is None:
+            idle_since = time.monotonic()
+        elif time.monotonic() - idle_since >= 0.5:
+            return
+        time.sleep(0.05)
