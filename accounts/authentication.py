@@ -20,6 +20,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
 from tunee.api.errors import ApiError, Code
+from tunee.api.throttles import PRECOUNTED, UserRateThrottle
 
 from .models import User
 from .tokens import AUTH_FIELDS, SESSION_CLAIM, access_token_decode, session_auth_state
@@ -48,9 +49,13 @@ class SessionJWTAuthentication(BaseAuthentication):
         except UnicodeError:
             raise ApiError(Code.TOKEN_INVALID) from None
         token = access_token_decode(raw)
-        state = session_auth_state(token[SESSION_CLAIM], token["sub"])
+        # The view's per-user rate is counted in the same cache round trip as the session's state (tunee.api.throttles)
+        count = UserRateThrottle.count_for((request.parser_context or {}).get("view"), token["sub"])
+        state, wait = session_auth_state(token[SESSION_CLAIM], token["sub"], count=count)
         if state is None:
             raise ApiError(Code.TOKEN_INVALID)
+        if wait is not None:
+            setattr(request, PRECOUNTED, (count[0], wait))
         user = _user_from(state)
         if user.is_disabled:
             raise ApiError(Code.ACCOUNT_DISABLED)

@@ -16,6 +16,7 @@ from rest_framework_simplejwt.exceptions import ExpiredTokenError, TokenError
 from rest_framework_simplejwt.tokens import AccessToken
 
 from tunee.api.errors import ApiError, Code
+from tunee.api.throttles import read_and_hit
 
 SESSION_CLAIM = "sid"
 _ALIVE = "1"
@@ -104,8 +105,12 @@ class AuthState:
     is_active: bool
 
 
-def session_auth_state(session_id: str, user_id: str) -> AuthState | None:
-    """The account of a live login session, or None when the session is unknown, revoked or not `user_id`'s.
+def session_auth_state(
+    session_id: str, user_id: str, *, count: tuple[str, int, int] | None = None
+) -> tuple[AuthState | None, float | None]:
+    """The account of a live login session, or None when the session is unknown, revoked or not `user_id`'s; and,
+    with `count` = (rate key, limit, period), the request counted against that rate in the same round trip when the
+    session is cached as alive (the wait, 0 when allowed), else None (not counted: the throttle counts it itself).
 
     One cache round trip (the session's and the account's entries, read together) on a hit; on a miss one query
     (the session joined with its user), whose answer is cached for SESSION_CHECK_CACHE_SECONDS. Revoking a session
@@ -114,15 +119,21 @@ def session_auth_state(session_id: str, user_id: str) -> AuthState | None:
     """
     from .models import LoginSession
 
-    session_key, user_key = _session_key(session_id), _user_key(user_id)
-    cached = cache.get_many([session_key, user_key])
-    alive, account = cached.get(session_key), cached.get(user_key)
+    session_key, user_key, alive_value = _session_key(session_id), _user_key(user_id), f"{_ALIVE}:{user_id}"
+    if count is None:
+        cached = cache.get_many([session_key, user_key])
+        (alive, account), wait = (cached.get(session_key), cached.get(user_key)), None
+    else:
+        key, limit, period = count
+        (alive, account), wait = read_and_hit(
+            [session_key, user_key], counted_if=alive_value, key=key, limit=limit, period=period
+        )
     if alive is not None and account is not None:
-        return AuthState(str(user_id), *account) if alive == f"{_ALIVE}:{user_id}" else None
+        return (AuthState(str(user_id), *account) if alive == alive_value else None), wait
     try:
         sid = uuid.UUID(str(session_id))
     except ValueError:
-        return None
+        return None, None
     row = (
         LoginSession.objects.filter(id=sid)
         .values_list("user_id", "revoked_at", "user__status", "user__language", "user__is_active")
@@ -131,12 +142,12 @@ def session_auth_state(session_id: str, user_id: str) -> AuthState | None:
     ttl = settings.SESSION_CHECK_CACHE_SECONDS
     if row is None or row[1] is not None:
         cache.set(session_key, _REVOKED, ttl)
-        return None
+        return None, None
     owner, _, status, language, is_active = row
     cache.set_many({session_key: f"{_ALIVE}:{owner}", _user_key(owner): (status, language, is_active)}, ttl)
     if str(owner) != str(user_id):
-        return None
-    return AuthState(str(owner), status, language, is_active)
+        return None, None
+    return AuthState(str(owner), status, language, is_active), None
 
 
 def session_cache_forget(session_ids) -> None:

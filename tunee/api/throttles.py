@@ -34,23 +34,46 @@ PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 # Seconds a caller's clock may be behind the latest one before its counter is taken for a clock that went back.
 CLOCK_SLACK = 5.0
 
-# KEYS[1]: the client's key. ARGV: now (s), interval (period / limit, s), burst (period, s), clock slack (s).
-_GCRA = """
-local now = tonumber(ARGV[1])
-local interval = tonumber(ARGV[2])
-local burst = tonumber(ARGV[3])
-local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
--- more than a burst (and some slack: racing callers read the clock in any order) ahead: a clock that went back
-if tat < now or tat > now + burst + tonumber(ARGV[4]) then tat = now end
-local new_tat = tat + interval
-local allow_at = new_tat - burst
-if allow_at > now then
-  return tostring(allow_at - now)
+# The algorithm, as a Lua function: key, now (s), interval (period / limit, s), burst (period, s), clock slack (s).
+# Returns the seconds to wait, '0' when the request is allowed (and counted).
+_GCRA_FUNCTION = """
+local function gcra(key, now, interval, burst, slack)
+  local tat = tonumber(redis.call('GET', key) or '0')
+  -- more than a burst (and some slack: racing callers read the clock in any order) ahead: a clock that went back
+  if tat < now or tat > now + burst + slack then tat = now end
+  local new_tat = tat + interval
+  local allow_at = new_tat - burst
+  if allow_at > now then
+    return tostring(allow_at - now)
+  end
+  redis.call('SET', key, tostring(new_tat), 'PX', math.ceil((new_tat - now) * 1000) + 1)
+  return '0'
 end
-redis.call('SET', KEYS[1], tostring(new_tat), 'PX', math.ceil((new_tat - now) * 1000) + 1)
-return '0'
 """
-_script = None
+# KEYS[1]: the client's key. ARGV: now, interval, burst, clock slack.
+_GCRA = (
+    _GCRA_FUNCTION
+    + """
+return gcra(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]))
+"""
+)
+# KEYS[1..n-1]: values read; KEYS[n]: the client's key. ARGV[1]: what KEYS[1] must hold (and every other key be set)
+# for the request to be counted; ARGV[2..5]: as for _GCRA. Returns the values read, then the wait or '-' (not counted).
+_READ_AND_GCRA = (
+    _GCRA_FUNCTION
+    + """
+local n = #KEYS - 1
+local values = redis.call('MGET', unpack(KEYS, 1, n))
+local counted = values[1] == ARGV[1]
+for i = 2, n do counted = counted and values[i] ~= false end
+values[n + 1] = '-'
+if counted then
+  values[n + 1] = gcra(KEYS[n + 1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]))
+end
+return values
+"""
+)
+_scripts: dict[str, object] = {}
 _local_lock = threading.Lock()
 
 
@@ -68,11 +91,16 @@ def _redis_client():
     return get_client(write=True) if get_client is not None else None
 
 
+def _script(client, source: str):
+    script = _scripts.get(source)
+    if script is None:
+        script = _scripts[source] = client.register_script(source)
+    return script
+
+
 def _hit_redis(client, key: str, now: float, interval: float, burst: float) -> float:
-    global _script
-    if _script is None:
-        _script = client.register_script(_GCRA)
-    return float(_script(keys=[key], args=[repr(now), repr(interval), repr(burst), repr(CLOCK_SLACK)], client=client))
+    args = [repr(now), repr(interval), repr(burst), repr(CLOCK_SLACK)]
+    return float(_script(client, _GCRA)(keys=[key], args=args, client=client))
 
 
 def _hit_local(key: str, now: float, interval: float, burst: float) -> float:
@@ -105,6 +133,31 @@ def rate_hit(key: str, *, limit: int, period: int) -> float:
         return 0.0
 
 
+def read_and_hit(keys: list[str], *, counted_if, key: str, limit: int, period: int) -> tuple[list, float | None]:
+    """`cache.get_many(keys)` as a list (None for a missing key) and `rate_hit(key, ...)` in one round trip to Redis,
+    the request counted only when `keys[0]` holds `counted_if` and every other key is set: (values, the wait — 0 when
+    allowed —, or None when the request was not counted). A cache error is raised, as `get_many` raises it."""
+    client = _redis_client()
+    if client is None or limit <= 0:
+        found = cache.get_many(keys)
+        values = [found.get(each) for each in keys]
+        counted = values[0] == counted_if and all(value is not None for value in values[1:])
+        return values, rate_hit(key, limit=limit, period=period) if counted else None
+    serializer = cache._cache._serializer
+    now = time.time()
+    interval, burst = period / limit, float(period)
+    raw_keys = [cache.make_and_validate_key(each) for each in keys]
+    raw_keys.append(cache.make_and_validate_key(f"rate:{key}"))
+    args = [serializer.dumps(counted_if), repr(now), repr(interval), repr(burst), repr(CLOCK_SLACK)]
+    *raw, wait = _script(client, _READ_AND_GCRA)(keys=raw_keys, args=args, client=client)
+    values = [None if value is None else serializer.loads(value) for value in raw]
+    return values, None if wait == b"-" else float(wait)
+
+
+# On a DRF request: (key, wait) of a request already counted against `key` (see UserRateThrottle.counted_at_login).
+PRECOUNTED = "_rate_precounted"
+
+
 class RateThrottle(BaseThrottle):
     """A DRF throttle on `rate_hit`. Set `scope` (and `rate`, or a `DEFAULT_THROTTLE_RATES` entry for the scope),
     and say what is counted in `get_cache_key`."""
@@ -130,7 +183,13 @@ class RateThrottle(BaseThrottle):
         ident = self.get_cache_key(request, view)
         if ident is None:
             return True
-        self._wait = rate_hit(f"{self.scope}:{ident}", limit=parsed[0], period=parsed[1])
+        key = f"{self.scope}:{ident}"
+        precounted = getattr(request, PRECOUNTED, None)
+        if precounted is not None and precounted[0] == key:  # counted by the authentication's cache read: once
+            setattr(request, PRECOUNTED, None)
+            self._wait = precounted[1]
+        else:
+            self._wait = rate_hit(key, limit=parsed[0], period=parsed[1])
         return self._wait == 0
 
     def wait(self) -> float | None:
@@ -162,6 +221,16 @@ class UserRateThrottle(RateThrottle):
     """Requests per user (`THROTTLE_USER_RATE`); anonymous ones per client address, except allow-listed ones."""
 
     scope = "user"
+
+    @classmethod
+    def count_for(cls, view, user_pk) -> tuple[str, int, int] | None:
+        """(key, limit, period) this throttle counts for authenticated `user_pk` on `view`, or None when the view does
+        not throttle by user. The authentication counts it in its own cache round trip (`read_and_hit`) and leaves
+        the wait under PRECOUNTED on the request, where `allow_request` takes it instead of counting again."""
+        if view is None or cls not in getattr(view, "throttle_classes", ()):
+            return None
+        parsed = parse_rate(api_settings.DEFAULT_THROTTLE_RATES.get(cls.scope))
+        return None if parsed is None else (f"{cls.scope}:u:{user_pk}", *parsed)
 
     def get_cache_key(self, request, view):
         pk = _user_pk(request)

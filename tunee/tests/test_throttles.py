@@ -101,6 +101,47 @@ def test_the_general_user_rate_counts_per_user_and_trips(auth_api, settings):
         assert auth_api.get("/api/generation/quota").status_code == 200
 
 
+def _redis_commands(monkeypatch) -> list:
+    import redis.connection
+
+    sent = []
+    original = redis.connection.AbstractConnection.send_command
+    monkeypatch.setattr(
+        redis.connection.AbstractConnection,
+        "send_command",
+        lambda self, *args, **kwargs: sent.append(args[0]) or original(self, *args, **kwargs),
+    )
+    return sent
+
+
+def test_an_authenticated_request_reads_its_session_and_counts_its_rate_in_one_round_trip(auth_api, monkeypatch):
+    if throttles._redis_client() is None:
+        pytest.skip("needs Redis (REDIS_URL)")
+    assert auth_api.get("/api/generation/quota").status_code == 200  # caches the session's state, loads the script
+    sent = _redis_commands(monkeypatch)
+
+    assert auth_api.get("/api/generation/quota").status_code == 200
+    assert sent == ["EVALSHA"]
+
+
+def test_requests_of_a_revoked_session_do_not_use_up_the_users_rate(user, settings):
+    from accounts.services import session_revoke
+    from accounts.tests.clients import client_for
+
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "user": "2/min"},
+    }
+    revoked, live = client_for(user), client_for(user)
+    session_revoke(session_id=revoked.tokens.session.pk, user=user)
+    with time_machine.travel(1_900_000_000, tick=False):
+        refused = [revoked.get("/api/generation/quota").status_code for _ in range(3)]
+        statuses = [live.get("/api/generation/quota").status_code for _ in range(3)]
+
+    assert refused == [401, 401, 401]
+    assert statuses == [200, 200, 429]
+
+
 def test_the_general_anonymous_rate_counts_per_address(api, settings):
     settings.REST_FRAMEWORK = {
         **settings.REST_FRAMEWORK,
@@ -130,7 +171,7 @@ def test_a_cache_outage_lets_requests_through(monkeypatch):
             raise ConnectionError("redis is down")
 
     monkeypatch.setattr(throttles, "_redis_client", lambda: Broken())
-    monkeypatch.setattr(throttles, "_script", None)
+    monkeypatch.setattr(throttles, "_scripts", {})
 
     assert rate_hit("t:down", limit=1, period=60) == 0
     assert rate_hit("t:down", limit=1, period=60) == 0
