@@ -33,6 +33,8 @@ from django.contrib.auth.signals import user_login_failed
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
+from django_prometheus.middleware import PrometheusAfterMiddleware
+from django_prometheus.utils import Time, TimeSince
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
@@ -362,3 +364,32 @@ def export_registry() -> CollectorRegistry:
     for collector in SCRAPE_TIME_COLLECTORS:
         registry.register(collector)
     return registry
+
+
+class HttpMetricsMiddleware(PrometheusAfterMiddleware):
+    """django-prometheus's after-middleware, counting only what is read (the alerts of deploy/prometheus/alerts.yml
+    and the dashboards of docs/operations.md): `django_http_responses_total_by_status_view_method` and
+    `django_http_requests_latency_seconds_by_view_method`, plus the exceptions by type and view. The library's other
+    per-request series (by transport, by charset, body sizes, template names, AJAX, streaming…) are not kept: each
+    one was a label lookup and a lock on every request of a hot path, and nothing reads them. The totals of
+    `PrometheusBeforeMiddleware` (requests, responses, latency before the middleware) are still counted."""
+
+    def process_request(self, request):
+        request.prometheus_after_middleware_event = Time()
+
+    def process_view(self, request, view_func, *view_args, **view_kwargs):
+        return None
+
+    def process_template_response(self, request, response):
+        return response
+
+    def process_response(self, request, response):
+        method = self._method(request)
+        name = self._get_view_name(request)
+        self.metrics.responses_by_status_view_method.labels(
+            status=str(response.status_code), view=name, method=method
+        ).inc()
+        started = getattr(request, "prometheus_after_middleware_event", None)
+        if started is not None:
+            self.metrics.requests_latency_by_view_method.labels(view=name, method=method).observe(TimeSince(started))
+        return response

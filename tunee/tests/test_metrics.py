@@ -367,6 +367,27 @@ def test_metrics_shows_every_name(client):
     assert 'tunee_orders_paid_total{kind="membership",method="alipay"} 0.0' in text  # there before the first payment
 
 
+def test_each_request_is_counted_by_status_view_and_method_with_its_latency(client, auth_api):
+    def count(text: str, series: str) -> float:
+        line = next((line for line in text.splitlines() if line.startswith(series + " ")), None)
+        return float(line.split()[-1]) if line else 0.0
+
+    view = 'method="GET",status="200",view="generation-quota"'
+    latency = 'django_http_requests_latency_seconds_by_view_method_count{method="GET",view="generation-quota"}'
+    before = client.get("/metrics").content.decode()
+    assert auth_api.get("/api/generation/quota").status_code == 200
+    assert auth_api.get("/api/generation/quota").status_code == 200
+    after = client.get("/metrics").content.decode()
+
+    responses = f"django_http_responses_total_by_status_view_method_total{{{view}}}"
+    assert count(after, responses) - count(before, responses) == 2
+    assert count(after, latency) - count(before, latency) == 2
+    # the library's series that nothing reads are not kept (each was a cost on every request)
+    assert "django_http_responses_total_by_charset_total{" not in after
+    body_sizes = "django_http_requests_body_total_bytes_count"
+    assert count(after, body_sizes) == count(before, body_sizes)
+
+
 COUNT_IN_A_WORKER = """
 import django
 django.setup()
