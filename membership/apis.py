@@ -9,6 +9,7 @@ from tunee.api.schema import paginated as paginated_schema
 
 from . import selectors
 from .serializers import (
+    QUOTA,
     MembershipInfoSerializer,
     PointPackageSerializer,
     PointsEntrySerializer,
@@ -49,7 +50,7 @@ class QuotaApi(APIView):
             "points_cost": settings.GENERATION_POINTS_COST,
             "membership": status.membership,  # QuotaSerializer.membership renders the state
         }
-        return ok(QuotaSerializer(data).data)
+        return ok(QUOTA.to_representation(data))
 
 
 class PointsHistoryApi(APIView):

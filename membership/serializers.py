@@ -1,6 +1,5 @@
 from rest_framework import serializers
 
-from tunee.api.serializers import OutputSerializer
 from tunee.money import fen_to_yuan
 
 
@@ -78,7 +77,11 @@ class MembershipInfoSerializer(serializers.Serializer):
     plans = PlanSerializer(many=True)
 
 
-class QuotaSerializer(OutputSerializer):
+class QuotaSerializer(serializers.Serializer):
+    """GET /generation/quota's shape, over the view's dict (`membership` a `selectors.MembershipState`). Written out
+    like `MembershipSerializer` (the fields document the shape), one stateless instance for every request: a hot
+    path, where instantiating a serializer (its fields are deep-copied) costs more than the whole rendering."""
+
     date = serializers.DateField(help_text="the business day, YYYY-MM-DD")
     daily_limit = serializers.IntegerField()
     used_today = serializers.IntegerField()
@@ -86,6 +89,20 @@ class QuotaSerializer(OutputSerializer):
     points = serializers.IntegerField()
     points_cost = serializers.IntegerField()
     membership = MembershipSerializer()
+
+    def to_representation(self, quota) -> dict:
+        return {
+            "date": quota["date"].isoformat(),
+            "daily_limit": quota["daily_limit"],
+            "used_today": quota["used_today"],
+            "remaining_today": quota["remaining_today"],
+            "points": quota["points"],
+            "points_cost": quota["points_cost"],
+            "membership": MEMBERSHIP.to_representation(quota["membership"]),
+        }
+
+
+QUOTA = QuotaSerializer()
 
 
 class PointsEntrySerializer(serializers.Serializer):
