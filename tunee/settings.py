@@ -75,6 +75,9 @@ INSTALLED_APPS = [
     "stats",
 ]
 
+# Admin messages are kept in the session (which the admin has anyway): the default cookie-then-session storage
+# builds a cookie signer on every request, the API's included, which never shows a message.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 MIDDLEWARE = [
     "tunee.requestid.RequestIdMiddleware",  # first: every later step, and every log line, has the request id
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
