@@ -288,6 +288,7 @@ REST_FRAMEWORK = {
         "user": env.str("THROTTLE_USER_RATE", default="1200/min"),
     },
     "EXCEPTION_HANDLER": "tunee.api.handlers.exception_handler",
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "tunee.api.negotiation.ContentNegotiation",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DATETIME_FORMAT": None,  # datetimes are rendered by tunee.api.renderers as ISO 8601 UTC with milliseconds
     "COERCE_DECIMAL_TO_STRING": False,
