@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage, default_storage
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 
 PRIVATE_PREFIX = "private/"
 SIGNED_SALT = "tunee.storage.signed-media"
@@ -101,8 +101,25 @@ def signed_url(name_or_file, *, ttl: int | None = None) -> str | None:
             Params={"Bucket": s3.bucket_name, "Key": s3._normalize_name(clean_name(name))},
             ExpiresIn=ttl,
         )
-    token = signing.dumps({"n": name, "e": int(time.time()) + ttl}, salt=SIGNED_SALT, compress=True)
-    return _absolute(reverse("media-signed", kwargs={"token": token}))
+    # Not compressed: a name and a time are too short to gain from it, and zlib was half of the cost of a URL (a
+    # member's list of songs signs one per song). `signed_name` reads compressed tokens as well.
+    token = signing.dumps({"n": name, "e": int(time.time()) + ttl}, salt=SIGNED_SALT)
+    return _absolute(_signed_prefix() + token)
+
+
+_signed_prefixes: dict[tuple, str] = {}
+
+
+def _signed_prefix() -> str:
+    """`reverse("media-signed")` up to the token, worked out once per URL configuration and script prefix: a token's
+    characters (URL-safe base64, `:`) are never quoted by `reverse`, so prefix + token is the URL it would give."""
+    key = (get_script_prefix(), get_urlconf())
+    prefix = _signed_prefixes.get(key)
+    if prefix is None:
+        mark = "0" * 8
+        url = reverse("media-signed", kwargs={"token": mark})
+        prefix = _signed_prefixes[key] = url[: -len(mark)]
+    return prefix
 
 
 def signed_name(token: str) -> str | None:

@@ -81,3 +81,31 @@ def test_a_signed_link_to_an_unsafe_type_is_still_a_download(client):
     response = client.get(path_of(signed_url(name)))
     assert response.status_code == 200
     assert response["Content-Type"] == "application/octet-stream" and response["Content-Disposition"] == "attachment"
+
+
+@pytest.mark.parametrize("script_prefix", ["/", "/tunee/"])
+def test_a_signed_link_is_the_url_reverse_gives_for_its_token(settings, script_prefix):
+    from django.urls import reverse, set_script_prefix
+
+    from tunee.storage import signed_name
+
+    set_script_prefix(script_prefix)
+    try:
+        url = signed_url("private/a/0123456789abcdef.mp3")
+        token = url.rsplit("/", 1)[1]
+        assert url == settings.PUBLIC_BASE_URL + reverse("media-signed", kwargs={"token": token})
+        assert signed_name(token) == "private/a/0123456789abcdef.mp3"
+    finally:
+        set_script_prefix("/")
+
+
+def test_a_compressed_token_of_an_earlier_link_still_opens_it():
+    import time
+
+    from django.core import signing
+
+    from tunee.storage import SIGNED_SALT, signed_name
+
+    token = signing.dumps({"n": "private/a/x.mp3", "e": int(time.time()) + 60}, salt=SIGNED_SALT, compress=True)
+
+    assert signed_name(token) == "private/a/x.mp3"
