@@ -3,7 +3,13 @@ avatar to show, and the account an operator names."""
 
 from django.db import connection
 
-from membership.selectors import ENTITLEMENT_COLUMNS, business_today, entitlement_joins, with_entitlements
+from membership.selectors import (
+    ENTITLEMENT_COLUMNS,
+    ENTITLEMENT_FIELDS,
+    business_today,
+    entitlement_joins,
+    with_entitlements,
+)
 from tunee.storage import public_url
 
 from .models import User
@@ -20,10 +26,17 @@ def user_for_profile(*, user_id) -> User:
     if connection.vendor != "postgresql":
         return with_entitlements(User.objects.filter(pk=user_id)).get()
     day = business_today()
-    rows = list(User.objects.raw(_PROFILE_SQL, [day, day, user_id]))
-    if not rows:
+    with connection.cursor() as cursor:
+        cursor.execute(_PROFILE_SQL, [day, day, user_id])
+        row = cursor.fetchone()
+    if row is None:
         raise User.DoesNotExist
-    return rows[0]
+    # The model from its columns as `Model.from_db` takes them (no RawQuerySet: it maps the cursor's columns to
+    # fields again on every query); none of these fields converts its database value.
+    user = User.from_db(connection.alias, _PROFILE_ATTNAMES, row[: len(_PROFILE_ATTNAMES)])
+    for name, value in zip((*ENTITLEMENT_FIELDS, "ent_day"), row[len(_PROFILE_ATTNAMES) :], strict=True):
+        setattr(user, name, value)
+    return user
 
 
 # The columns the profile shows (serializers.UserProfileOutput): the others stay deferred (loaded if read), and a
@@ -33,7 +46,9 @@ PROFILE_FIELDS = (
     "id", "username", "email", "email_verified", "phone", "avatar", "wechat_avatar", "wechat_openid", "wechat_unionid",
     "wechat_nickname", "language", "notifications", "status", "created_at",
 )  # fmt: skip
-_PROFILE_COLUMNS = ", ".join(f"u.{User._meta.get_field(name).column}" for name in PROFILE_FIELDS)
+_PROFILE_LOADED = [field for field in User._meta.concrete_fields if field.name in PROFILE_FIELDS]  # the model's order
+_PROFILE_ATTNAMES = [field.attname for field in _PROFILE_LOADED]
+_PROFILE_COLUMNS = ", ".join(f"u.{field.column}" for field in _PROFILE_LOADED)
 _PROFILE_SQL = (
     f"SELECT {_PROFILE_COLUMNS}, {ENTITLEMENT_COLUMNS}, CAST(%s AS date) AS ent_day "  # noqa: S608  # nosec B608
     f"FROM {User._meta.db_table} u {entitlement_joins('u.id')} WHERE u.id = %s"
