@@ -183,7 +183,8 @@ class OrderEvent(models.Model):
 
 
 class PaymentNotification(models.Model):
-    """Every notification a provider (or anybody) posted to a notify endpoint, stored raw before anything else."""
+    """Every notification a provider (or anybody) posted to a notify endpoint, stored raw with what became of it (in
+    the transaction that settled it, when it settled something)."""
 
     class Outcome(models.TextChoices):
         RECEIVED = "received", _("received")  # stored, not processed (yet)

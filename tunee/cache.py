@@ -29,6 +29,24 @@ class RedisCache(DjangoRedisCache):
         self._class = RedisCacheClient
 
 
+def redis_client():
+    """The shared cache's `redis.Redis` (for Lua scripts and commands Django's cache API has no word for), or None
+    when the cache is not Redis (the process's own memory: the embedded defaults)."""
+    get_client = getattr(getattr(cache, "_cache", None), "get_client", None)
+    return get_client(write=True) if get_client is not None else None
+
+
+_scripts: dict[str, object] = {}
+
+
+def lua_script(client, source: str):
+    """`source` registered on Redis once per process (redis-py then sends it by its hash, EVALSHA)."""
+    script = _scripts.get(source)
+    if script is None:
+        script = _scripts[source] = client.register_script(source)
+    return script
+
+
 def version_token(key: str) -> str:
     """The version token stored under `key` (a cache keyed by it is invalidated by storing a new one); a token that
     is missing or was evicted comes back as a new one, the same for every process that asks at once."""

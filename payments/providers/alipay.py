@@ -33,6 +33,7 @@ from .base import (
     ProviderRefund,
     ProviderRejected,
     ProviderUnavailable,
+    built_gateway,
     fen_to_yuan_str,
     yuan_str_to_fen,
 )
@@ -147,7 +148,8 @@ class AlipayGateway:
             from payments_sandbox.transport import own_origin
 
             keys = alipay_keys()
-            return cls(
+            return built_gateway(
+                cls,
                 app_id=keys.app_id,
                 app_private_key=keys.app_private_key,
                 alipay_public_key=keys.platform_public_key,
@@ -156,7 +158,8 @@ class AlipayGateway:
                 seller_id=keys.seller_id,
                 sandbox=True,
             )
-        return cls(
+        return built_gateway(
+            cls,
             app_id=settings.ALIPAY_APP_ID,
             app_private_key=settings.ALIPAY_APP_PRIVATE_KEY,
             alipay_public_key=settings.ALIPAY_PUBLIC_KEY,

@@ -6,6 +6,7 @@ The interface is described for its callers in `payments/providers/__init__.py`.
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol
@@ -232,6 +233,27 @@ def sandbox_enabled() -> bool:
 def sandbox_active(provider: str) -> bool:
     """The sandbox stands in for `provider` when none of its credentials is set and PAYMENT_SANDBOX allows it."""
     return not credentials_configured(provider) and sandbox_enabled()
+
+
+_built = threading.local()
+
+
+def built_gateway(cls, **config):
+    """`cls(**config)`, built once per configuration and thread. Building a gateway costs more than checking a
+    notification's signature (wechatpy inspects its API classes for every client, a requests session is set up,
+    Alipay parses its RSA keys), and the notify endpoint needs one up to three times. A gateway holds nothing but
+    its configuration and that session; a changed setting is a new configuration, so a new gateway. Kept per
+    thread because a requests session is not meant to be shared between threads."""
+    gateways = getattr(_built, "gateways", None)
+    if gateways is None:
+        gateways = _built.gateways = {}
+    key = (cls, tuple(sorted(config.items())))
+    gateway = gateways.get(key)
+    if gateway is None:
+        if len(gateways) >= 8:  # settings changed often (tests): drop the old ones
+            gateways.clear()
+        gateway = gateways[key] = cls(**config)
+    return gateway
 
 
 def get_gateway(provider: str) -> Gateway:

@@ -21,7 +21,7 @@ import xmltodict
 from django.conf import settings
 from wechatpy.exceptions import InvalidSignatureException, WeChatPayException
 from wechatpy.pay import WeChatPay
-from wechatpy.pay.utils import dict_to_xml
+from wechatpy.pay.utils import calculate_signature, dict_to_xml
 
 from .base import (
     Notification,
@@ -32,6 +32,7 @@ from .base import (
     ProviderRefund,
     ProviderRejected,
     ProviderUnavailable,
+    built_gateway,
 )
 
 logger = logging.getLogger("payments.providers.wechat")
@@ -112,7 +113,8 @@ class WeChatPayGateway:
             from payments_sandbox.transport import own_origin
 
             keys = wechat_keys()
-            return cls(
+            return built_gateway(
+                cls,
                 app_id=keys.app_id,
                 mch_id=keys.mch_id,
                 api_key=keys.api_key,
@@ -120,7 +122,8 @@ class WeChatPayGateway:
                 timeout=settings.PAYMENT_TIMEOUT_SECONDS,
                 sandbox=True,
             )
-        return cls(
+        return built_gateway(
+            cls,
             app_id=settings.WECHAT_PAY_APP_ID,
             mch_id=settings.WECHAT_PAY_MCH_ID,
             api_key=settings.WECHAT_PAY_API_KEY,
@@ -310,7 +313,7 @@ class WeChatPayGateway:
         if (data.get("sign_type") or "MD5") != "MD5":
             return refused(f"unsupported sign_type {data.get('sign_type')!r}")
         try:
-            result = self.pay.parse_payment_result(body)
+            result = self._payment_result(data)
         except InvalidSignatureException:
             return refused("signature does not verify")
         except Exception as exc:  # e.g. a non-integer total_fee
@@ -337,6 +340,19 @@ class WeChatPayGateway:
             paid_at=_beijing_time(result.get("time_end")),
             raw=raw,
         )
+
+    def _payment_result(self, data: dict) -> dict:
+        """wechatpy's `parse_payment_result` on the body `parse_notification` has already parsed (it would parse it
+        a second time): the MD5 signature over every field but `sign`, then the amounts as integers."""
+        result = dict(data)
+        sign = result.pop("sign", None)
+        if sign != calculate_signature(result, self.pay.api_key):
+            raise InvalidSignatureException()
+        for key in ("total_fee", "settlement_total_fee", "cash_fee", "coupon_fee", "coupon_count"):
+            if key in result:
+                result[key] = int(result[key])
+        result["sign"] = sign
+        return result
 
     def reply(self, ok: bool) -> tuple[bytes, str]:
         """The answer WeChat expects from the notify endpoint. Anything but SUCCESS makes it retry (about a day)."""

@@ -1,4 +1,5 @@
-"""The providers' notifications: verified, stored raw, then settled through `order_settle`."""
+"""The providers' notifications: verified, then stored raw with their outcome (in the settling transaction of
+`order_settle` when they settle)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,13 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
+from tunee import cache as shared_cache
 from tunee import metrics
 
 from ..models import Order, PaymentNotification
 from ..providers import Notification, get_gateway
 from ._common import logger
-from .settlement import PaymentProof, Settle, order_settle
+from .settlement import PaymentProof, Settle, SettleResult, order_settle
 
 # --- notifications ------------------------------------------------------------------------------------------------
 
@@ -45,8 +47,10 @@ def notification_handle(
     remote_addr: str | None = None,
     unreadable: str = "",
 ) -> tuple[PaymentNotification, bool]:
-    """Verify a notification, store it raw with the verification result (committed before it settles anything),
-    then settle it. Never raises.
+    """Verify a notification, settle it, and store it raw with the verification result and the outcome: in
+    `order_settle`'s transaction when it settles (nothing is settled without its record, and it is one INSERT
+    instead of an INSERT before and an UPDATE after), else in one statement of its own; when handling fails the
+    settlement is rolled back and the record is stored alone, with the error. Never raises.
 
     Every verified notification is stored. Unverified ones (bad signature, not ours, unreadable) are stored up to
     PAYMENT_UNVERIFIED_NOTIFICATIONS_PER_HOUR per client IP and clock hour; beyond that they are answered "try
@@ -83,17 +87,13 @@ def notification_handle(
             return PaymentNotification(
                 provider=provider, outcome=PaymentNotification.Outcome.REFUSED, reason="not stored: over the cap"
             ), False
-    try:
-        record = PaymentNotification.objects.create(
-            provider=provider,
-            body=_text(body[:BODY_LIMIT].decode("utf-8", errors="replace")),
-            body_size=len(body),
-            headers={_text(k): _text(v) for k, v in (headers or {}).items()},
-            remote_addr=remote_addr or None,
-        )
-    except Exception:  # the database is down: nothing is trusted unstored, the provider will try again
-        logger.exception("%s notification could not be stored", provider)
-        return PaymentNotification(provider=provider, outcome=PaymentNotification.Outcome.ERROR), False
+    record = PaymentNotification(
+        provider=provider,
+        body=_text(body[:BODY_LIMIT].decode("utf-8", errors="replace")),
+        body_size=len(body),
+        headers={_text(k): _text(v) for k, v in (headers or {}).items()},
+        remote_addr=remote_addr or None,
+    )
     ok = False
     try:
         if unreadable:
@@ -105,38 +105,63 @@ def notification_handle(
         else:
             ok = _notification_process(record, provider=provider, note=note)
     except Exception as exc:  # never a 500 to a provider: record it, answer "try again"
-        logger.exception("%s notification %s: handling failed", provider, record.pk)
+        logger.exception("%s notification (order %r): handling failed", provider, record.order_no)
+        if record.pk is not None:  # stored in the settling transaction, which was rolled back: store it anew
+            record.pk, record._state.adding = None, True
         record.outcome = PaymentNotification.Outcome.ERROR
         record.reason = _text(f"{type(exc).__name__}: {exc}")[:1000]
         ok = False
-    record.processed_at = timezone.now()
-    try:
-        record.save(
-            update_fields=["verified", "reason", "order_no", "transaction_id", "order", "outcome", "processed_at"]
-        )
-    except Exception:
-        logger.exception("%s notification %s: could not record the outcome", provider, record.pk)
-        return record, False
+        if record.order_id is None and record.order_no:  # the order it names, for staff (as before it settled)
+            try:
+                record.order = Order.objects.filter(order_no=record.order_no).first()
+            except Exception:
+                logger.exception("%s notification: could not look up order %r", provider, record.order_no)
+    if record.pk is None:  # not stored with a settlement: stored now, with its outcome, in one statement
+        record.processed_at = timezone.now()
+        try:
+            record.save(force_insert=True)
+        except Exception:  # the database is down: nothing is trusted unstored, the provider will try again
+            logger.exception("%s notification could not be stored", provider)
+            return PaymentNotification(provider=provider, outcome=PaymentNotification.Outcome.ERROR), False
     return record, ok
 
 
+# KEYS[1]: the counter; ARGV[1]: its lifetime (s). Counts one more and gives a new counter its lifetime, atomically
+# and in one round trip (cache.add + cache.incr took three: Django's incr checks that the key exists first).
+_COUNT_LUA = """
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return count
+"""
+
+
 def _unverified_count(remote_addr: str | None) -> tuple[bool, int]:
-    """Count one more unverified notification from this client IP in this clock hour (cache.add + cache.incr:
-    atomic, and shared by every process with Redis). Returns whether it may still be stored, and the count.
+    """Count one more unverified notification from this client IP in this clock hour (atomic, and shared by every
+    process with Redis). Returns whether it may still be stored, and the count.
     The cache unreachable: stored, as before the cap existed (losing a record is worse than a full table)."""
     limit = settings.PAYMENT_UNVERIFIED_NOTIFICATIONS_PER_HOUR
     key = f"payments:unverified-notifications:{remote_addr or 'unknown'}:{int(time.time()) // 3600}"
     try:
-        cache.add(key, 0, timeout=3600 + 60)
-        try:
-            count = cache.incr(key)
-        except ValueError:  # evicted between add and incr
-            cache.add(key, 1, timeout=3600 + 60)
-            count = 1
+        count = _count(key, timeout=3600 + 60)
     except Exception:
         logger.exception("unverified notification counter unavailable: storing the notification")
         return True, 0
     return count <= limit, count
+
+
+def _count(key: str, *, timeout: int) -> int:
+    """One more in the counter `key`, which lives `timeout` seconds: one Lua call on Redis; elsewhere (the process's
+    own cache) cache.add + cache.incr."""
+    client = shared_cache.redis_client()
+    if client is not None:
+        script = shared_cache.lua_script(client, _COUNT_LUA)
+        return int(script(keys=[cache.make_and_validate_key(key)], args=[timeout], client=client))
+    cache.add(key, 0, timeout=timeout)
+    try:
+        return cache.incr(key)
+    except ValueError:  # evicted between add and incr
+        cache.add(key, 1, timeout=timeout)
+        return 1
 
 
 def _notification_process(record: PaymentNotification, *, provider: str, note: Notification) -> bool:
@@ -147,12 +172,26 @@ def _notification_process(record: PaymentNotification, *, provider: str, note: N
     if not note.verified:
         record.outcome = PaymentNotification.Outcome.REFUSED
         metrics.notification_refused(provider, "unverified")
-        logger.warning("%s notification %s refused: %s", provider, record.pk, note.reason)
+        logger.warning("%s notification (order %r) refused: %s", provider, record.order_no, note.reason)
         return False
-    record.order = Order.objects.filter(order_no=note.order_no).first()
     if not note.paid:
+        record.order = Order.objects.filter(order_no=note.order_no).first()
         record.outcome = PaymentNotification.Outcome.NOT_PAID
         return True
+
+    def store(result: SettleResult) -> None:  # inside the settling transaction: no settlement without its record
+        record.order = result.order
+        record.outcome = {
+            Settle.SETTLED: PaymentNotification.Outcome.SETTLED,
+            Settle.SETTLED_LATE: PaymentNotification.Outcome.SETTLED_LATE,
+            Settle.DUPLICATE: PaymentNotification.Outcome.DUPLICATE,
+            Settle.REFUSED: PaymentNotification.Outcome.REFUSED,
+        }[result.outcome]
+        if result.reason:
+            record.reason = result.reason
+        record.processed_at = timezone.now()
+        record.save(force_insert=True)
+
     result = order_settle(
         proof=PaymentProof(
             provider=provider,
@@ -163,17 +202,9 @@ def _notification_process(record: PaymentNotification, *, provider: str, note: N
             merchant_id=note.merchant_id,
             paid_at=note.paid_at,
             source="notify",
-        )
+        ),
+        on_result=store,
     )
-    record.order = result.order
-    record.outcome = {
-        Settle.SETTLED: PaymentNotification.Outcome.SETTLED,
-        Settle.SETTLED_LATE: PaymentNotification.Outcome.SETTLED_LATE,
-        Settle.DUPLICATE: PaymentNotification.Outcome.DUPLICATE,
-        Settle.REFUSED: PaymentNotification.Outcome.REFUSED,
-    }[result.outcome]
-    if result.reason:
-        record.reason = result.reason
     if result.outcome == Settle.REFUSED:
         metrics.notification_refused(provider, "mismatch" if result.order else "unknown_order")
     return result.outcome != Settle.REFUSED

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -69,6 +72,11 @@ def _mismatch(order: Order, proof: PaymentProof) -> str:
         return f"channel {proof.provider} does not match the order's {order.payment_method}"
     if proof.amount_fen != order.amount_fen:
         return f"amount {proof.amount_fen} fen does not match the order's {order.amount_fen} fen"
+    return _proof_mismatch(proof)
+
+
+def _proof_mismatch(proof: PaymentProof) -> str:
+    """Why this payment cannot settle any of our orders ("" when it may): the checks that need no order."""
     if not proof.transaction_id:
         return "no transaction id"
     try:
@@ -84,11 +92,85 @@ def _mismatch(order: Order, proof: PaymentProof) -> str:
     return ""
 
 
-@transaction.atomic
-def order_settle(*, proof: PaymentProof) -> SettleResult:
+# One round trip settles the usual case, a pending (or closed) order paid with its own amount on its own channel:
+# the conditional UPDATE takes the row lock as `select_for_update` would (a racing duplicate waits for it, then
+# sees the order paid and is answered by `_settle_locked`), its WHERE is the channel and amount checks, and the
+# same statement writes the order's paid event. The late flag is set from the status before the change (the SET
+# reads the old row). Written in SQL because the ORM has no UPDATE … RETURNING; the tables are the models'.
+# Anything else (no such order, already paid, a mismatch) changes no row and goes the locked way, which explains
+# and records the refusal as before.
+_MARK_PAID_SQL = f"""
+WITH paid AS (
+    UPDATE {Order._meta.db_table}
+    SET status = %(paid)s, transaction_id = %(transaction_id)s, paid_at = %(paid_at)s,
+        paid_after_close = (status = %(closed)s)
+    WHERE order_no = %(order_no)s AND status IN (%(pending)s, %(closed)s)
+        AND payment_method = %(provider)s AND amount_fen = %(amount_fen)s
+    RETURNING *
+), event AS (
+    INSERT INTO {OrderEvent._meta.db_table} (order_id, kind, source, data, actor_id, created_at)
+    SELECT id, CASE WHEN paid_after_close THEN %(late_kind)s ELSE %(paid_kind)s END, %(source)s, %(data)s::jsonb,
+        NULL, %(now)s
+    FROM paid
+)
+SELECT * FROM paid
+"""  # noqa: S608  # nosec B608
+
+
+class _TransactionIdTaken(Exception):
+    """The conditional UPDATE broke the (provider, transaction id) key: what it ran in is rolled back."""
+
+
+def order_settle(*, proof: PaymentProof, on_result: Callable[[SettleResult], None] | None = None) -> SettleResult:
     """Settle one payment exactly once: lock the order, check channel, amount, app and merchant, then mark it paid
     and grant the membership or points in this same transaction. Already paid by the same transaction: no-op.
-    A payment for a closed order is still settled (the money was taken) and flagged `paid_after_close`."""
+    A payment for a closed order is still settled (the money was taken) and flagged `paid_after_close`.
+
+    `on_result` is called with the result inside that transaction, before it commits (the notify endpoint stores
+    its record there: one transaction, and no settlement without its record)."""
+    fast = not _proof_mismatch(proof)
+    try:
+        with transaction.atomic():
+            order = _mark_paid(proof) if fast else None
+            result = _settled(order, proof, event=False) if order is not None else _settle_locked(proof)
+            if on_result is not None:
+                on_result(result)
+    except _TransactionIdTaken:  # rolled back: the locked way refuses it and records why
+        with transaction.atomic():
+            result = _settle_locked(proof)
+            if on_result is not None:
+                on_result(result)
+    return result
+
+
+def _mark_paid(proof: PaymentProof) -> Order | None:
+    """The order marked paid by this payment, its event written (see _MARK_PAID_SQL); None when that did not
+    apply."""
+    now = timezone.now()
+    params = {
+        "paid": Order.Status.PAID,
+        "pending": Order.Status.PENDING,
+        "closed": Order.Status.CLOSED,
+        "transaction_id": proof.transaction_id,
+        "paid_at": proof.paid_at or now,
+        "order_no": proof.order_no,
+        "provider": proof.provider,
+        "amount_fen": proof.amount_fen,
+        "paid_kind": OrderEvent.Kind.PAID,
+        "late_kind": OrderEvent.Kind.PAID_AFTER_CLOSE,
+        "source": proof.source,
+        "data": json.dumps(_proof_data(proof)),
+        "now": now,
+    }
+    try:
+        orders = list(Order.objects.raw(_MARK_PAID_SQL, params))
+    except IntegrityError as exc:  # this transaction id already paid another order
+        raise _TransactionIdTaken from exc
+    return orders[0] if orders else None
+
+
+def _settle_locked(proof: PaymentProof) -> SettleResult:
+    """`order_settle` the general way: the order locked and read, every check explained (and recorded)."""
     order = Order.objects.select_for_update().filter(order_no=proof.order_no).first()
     if order is None:
         logger.warning("payment for unknown order %r from %s", proof.order_no, proof.source)
@@ -106,11 +188,10 @@ def order_settle(*, proof: PaymentProof) -> SettleResult:
         logger.error("order %s: payment refused: %s", order.order_no, reason)
         return SettleResult(Settle.REFUSED, order, reason)
 
-    late = order.status == Order.Status.CLOSED
+    order.paid_after_close = order.status == Order.Status.CLOSED
     order.status = Order.Status.PAID
     order.transaction_id = proof.transaction_id
     order.paid_at = proof.paid_at or timezone.now()
-    order.paid_after_close = late
     try:
         with transaction.atomic():
             order.save(update_fields=["status", "transaction_id", "paid_at", "paid_after_close"])
@@ -119,9 +200,17 @@ def order_settle(*, proof: PaymentProof) -> SettleResult:
         order.refresh_from_db()
         _event(order, OrderEvent.Kind.SETTLE_REFUSED, source=proof.source, reason=reason, **_proof_data(proof))
         return SettleResult(Settle.REFUSED, order, reason)
+    return _settled(order, proof)
+
+
+def _settled(order: Order, proof: PaymentProof, *, event: bool = True) -> SettleResult:
+    """The order was just marked paid by this payment: grant what it bought, record the event (unless the caller
+    did), count it."""
+    late = order.paid_after_close
     _grant(order)
-    kind = OrderEvent.Kind.PAID_AFTER_CLOSE if late else OrderEvent.Kind.PAID
-    _event(order, kind, source=proof.source, **_proof_data(proof))
+    if event:
+        kind = OrderEvent.Kind.PAID_AFTER_CLOSE if late else OrderEvent.Kind.PAID
+        _event(order, kind, source=proof.source, **_proof_data(proof))
     metrics.order_paid(order)
     if late:
         logger.warning("order %s was paid after it was closed: settled and flagged", order.order_no)
@@ -141,10 +230,12 @@ def _proof_data(proof: PaymentProof) -> dict:
 def _grant(order: Order) -> OrderGrant:
     """Give what the order bought. Runs inside order_settle's transaction; a second grant breaks the one-to-one."""
     source = f"order:{order.order_no}"
+    # The grant's rows only need the user's key: a bare instance saves reading the user's row.
+    user = get_user_model()(pk=order.user_id)
     if order.kind == Order.Kind.MEMBERSHIP:
-        event = membership_extend(user=order.user, plan=order.plan, source=source)
+        event = membership_extend(user=user, plan=order.plan, source=source)
         return OrderGrant.objects.create(order=order, user_id=order.user_id, days=event.days, membership_event=event)
-    entry = points_credit(user=order.user, amount=order.points, reason=PointsEntry.Reason.PURCHASE, reference=source)
+    entry = points_credit(user=user, amount=order.points, reason=PointsEntry.Reason.PURCHASE, reference=source)
     return OrderGrant.objects.create(order=order, user_id=order.user_id, points=order.points, points_entry=entry)
 
 

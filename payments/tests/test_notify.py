@@ -280,6 +280,23 @@ def test_a_second_payment_for_a_paid_order_is_refused_and_recorded(client, wecha
     assert wechat_order.events.filter(kind="settle_refused").count() == 1
 
 
+def test_a_transaction_id_that_already_paid_another_order_is_refused_and_recorded(client, auth_api, wechat_order):
+    post_wechat(client, wechat_notification(wechat_order))
+    other = Order.objects.get(order_no=place_points_order(auth_api)["orderNo"])
+
+    response = post_wechat(client, wechat_notification(other))  # the same transaction id as the first
+
+    assert_wechat_reply(response, ok=False)
+    other.refresh_from_db()
+    assert (other.status, other.transaction_id) == ("pending", "")
+    assert not OrderGrant.objects.filter(order=other).exists()
+    assert points_balance(user=auth_api.user) == 0
+    event = other.events.get(kind="settle_refused")
+    assert event.data["reason"] == "transaction 4200000000202401011234567890 already paid another order"
+    note = PaymentNotification.objects.get(order=other)
+    assert (note.outcome, note.reason) == ("refused", event.data["reason"])
+
+
 XXE = b"""<?xml version="1.0"?>
 <!DOCTYPE xml [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
 <xml><return_code>SUCCESS</return_code><out_trade_no>&xxe;</out_trade_no></xml>"""

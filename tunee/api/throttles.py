@@ -26,6 +26,8 @@ from django.core.cache import cache
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 
+from tunee import cache as shared_cache
+
 from .client import client_ip
 
 logger = logging.getLogger(__name__)
@@ -73,7 +75,6 @@ end
 return values
 """
 )
-_scripts: dict[str, object] = {}
 _local_lock = threading.Lock()
 
 
@@ -85,22 +86,9 @@ def parse_rate(rate: str | None) -> tuple[int, int] | None:
     return int(count), PERIODS[period.strip()[0]]
 
 
-def _redis_client():
-    raw = getattr(cache, "_cache", None)
-    get_client = getattr(raw, "get_client", None)
-    return get_client(write=True) if get_client is not None else None
-
-
-def _script(client, source: str):
-    script = _scripts.get(source)
-    if script is None:
-        script = _scripts[source] = client.register_script(source)
-    return script
-
-
 def _hit_redis(client, key: str, now: float, interval: float, burst: float) -> float:
     args = [repr(now), repr(interval), repr(burst), repr(CLOCK_SLACK)]
-    return float(_script(client, _GCRA)(keys=[key], args=args, client=client))
+    return float(shared_cache.lua_script(client, _GCRA)(keys=[key], args=args, client=client))
 
 
 def _hit_local(key: str, now: float, interval: float, burst: float) -> float:
@@ -123,7 +111,7 @@ def rate_hit(key: str, *, limit: int, period: int) -> float:
     now = time.time()
     interval, burst = period / limit, float(period)
     cache_key = cache.make_and_validate_key(f"rate:{key}")
-    client = _redis_client()
+    client = shared_cache.redis_client()
     if client is None:
         return _hit_local(cache_key, now, interval, burst)
     try:
@@ -137,7 +125,7 @@ def read_and_hit(keys: list[str], *, counted_if, key: str, limit: int, period: i
     """`cache.get_many(keys)` as a list (None for a missing key) and `rate_hit(key, ...)` in one round trip to Redis,
     the request counted only when `keys[0]` holds `counted_if` and every other key is set: (values, the wait — 0 when
     allowed —, or None when the request was not counted). A cache error is raised, as `get_many` raises it."""
-    client = _redis_client()
+    client = shared_cache.redis_client()
     if client is None or limit <= 0:
         found = cache.get_many(keys)
         values = [found.get(each) for each in keys]
@@ -149,7 +137,7 @@ def read_and_hit(keys: list[str], *, counted_if, key: str, limit: int, period: i
     raw_keys = [cache.make_and_validate_key(each) for each in keys]
     raw_keys.append(cache.make_and_validate_key(f"rate:{key}"))
     args = [serializer.dumps(counted_if), repr(now), repr(interval), repr(burst), repr(CLOCK_SLACK)]
-    *raw, wait = _script(client, _READ_AND_GCRA)(keys=raw_keys, args=args, client=client)
+    *raw, wait = shared_cache.lua_script(client, _READ_AND_GCRA)(keys=raw_keys, args=args, client=client)
     values = [None if value is None else serializer.loads(value) for value in raw]
     return values, None if wait == b"-" else float(wait)
 

@@ -4,7 +4,7 @@ import pytest
 import time_machine
 from django.core.cache import cache
 
-from tunee.api import throttles
+from tunee import cache as shared_cache
 from tunee.api.throttles import parse_rate, rate_hit
 from tunee.testing import race_results
 
@@ -59,7 +59,7 @@ def test_racing_requests_pass_exactly_the_limit(caplog):
 
 
 def test_one_cache_round_trip_and_no_query_per_throttle(django_assert_num_queries, monkeypatch):
-    if throttles._redis_client() is None:
+    if shared_cache.redis_client() is None:
         pytest.skip("needs Redis (REDIS_URL)")
     import redis.connection
 
@@ -115,7 +115,7 @@ def _redis_commands(monkeypatch) -> list:
 
 
 def test_an_authenticated_request_reads_its_session_and_counts_its_rate_in_one_round_trip(auth_api, monkeypatch):
-    if throttles._redis_client() is None:
+    if shared_cache.redis_client() is None:
         pytest.skip("needs Redis (REDIS_URL)")
     assert auth_api.get("/api/generation/quota").status_code == 200  # caches the session's state, loads the script
     sent = _redis_commands(monkeypatch)
@@ -156,7 +156,7 @@ def test_the_general_anonymous_rate_counts_per_address(api, settings):
 
 
 def test_without_redis_the_same_algorithm_runs_on_the_local_cache(monkeypatch):
-    monkeypatch.setattr(throttles, "_redis_client", lambda: None)
+    monkeypatch.setattr(shared_cache, "redis_client", lambda: None)
     cache.clear()
     with time_machine.travel(1_900_000_000, tick=False) as clock:
         assert [rate_hit("t:local", limit=2, period=10) for _ in range(2)] == [0, 0]
@@ -170,8 +170,8 @@ def test_a_cache_outage_lets_requests_through(monkeypatch):
         def register_script(self, script):
             raise ConnectionError("redis is down")
 
-    monkeypatch.setattr(throttles, "_redis_client", lambda: Broken())
-    monkeypatch.setattr(throttles, "_scripts", {})
+    monkeypatch.setattr(shared_cache, "redis_client", lambda: Broken())
+    monkeypatch.setattr(shared_cache, "_scripts", {})
 
     assert rate_hit("t:down", limit=1, period=60) == 0
     assert rate_hit("t:down", limit=1, period=60) == 0
