@@ -12,6 +12,7 @@ payment notifications.
 
 from __future__ import annotations
 
+import hmac
 import logging
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -346,7 +347,7 @@ class WeChatPayGateway:
         a second time): the MD5 signature over every field but `sign`, then the amounts as integers."""
         result = dict(data)
         sign = result.pop("sign", None)
-        if sign != calculate_signature(result, self.pay.api_key):
+        if not isinstance(sign, str) or not hmac.compare_digest(sign, calculate_signature(result, self.pay.api_key)):
             raise InvalidSignatureException()
         for key in ("total_fee", "settlement_total_fee", "cash_fee", "coupon_fee", "coupon_count"):
             if key in result:
