@@ -1,11 +1,15 @@
 """Reads of generations. Protected rows are fetched through access selectors that answer 404 both when the row is
 missing and when it belongs to someone else."""
 
+import uuid
+
+from django.db import connection
 from django.db.models import Exists, OuterRef, QuerySet
 
 from membership.selectors import is_member
 from tunee.api.errors import ApiError, Code
 from tunee.api.ids import parse_id
+from tunee.api.pagination import Page, PageQuery, paginate_queryset
 from tunee.cache import version_token
 
 from .models import Favorite, Generation
@@ -34,6 +38,59 @@ def generation_list(*, user, status: str | None = None, source: str | None = Non
 
 def favorites_list(*, user) -> QuerySet:
     return _with_favorite_flag(Generation.objects.filter(favorites__user=user).order_by("-favorites__created_at"), user)
+
+
+# A list row's columns, in the order `serializers.generation_rows_output` reads them (then the page's total).
+LIST_COLUMNS = (
+    "id",
+    "status",
+    "source",
+    "prompt",
+    "style",
+    "mood",
+    "duration",
+    "options",
+    "title",
+    "tags",
+    "negative_tags",
+    "audio",
+    "audio_hq",
+    "cover",
+    "result_title",
+    "result_duration",
+    "lyrics",
+    "error_message",
+    "error_message_en",
+    "created_at",
+    "started_at",
+    "completed_at",
+    "is_favorite",
+)
+# Placeholders the page queries are compiled with (PageQuery): values no request can send.
+_USER = uuid.UUID("00000000-0000-4000-8000-0000000a11ce")
+_STATUS = "\x00status"
+_LIST_PAGE = PageQuery(lambda user: generation_list(user=user), LIST_COLUMNS, user=_USER)
+_LIST_PAGE_OF_STATUS = PageQuery(
+    lambda user, status: generation_list(user=user, status=status), LIST_COLUMNS, user=_USER, status=_STATUS
+)
+_FAVORITES_PAGE = PageQuery(lambda user: favorites_list(user=user), LIST_COLUMNS, user=_USER)
+
+
+def generation_list_page(*, user, status: str | None, query_params) -> Page:
+    """A page of `generation_list` (no source filter) as rows of LIST_COLUMNS, from the ORM's SQL compiled once
+    (tunee.api.pagination.PageQuery); a page of Generation instances on databases other than PostgreSQL."""
+    if connection.vendor != "postgresql":
+        return paginate_queryset(generation_list(user=user, status=status), query_params)
+    if status:
+        return _LIST_PAGE_OF_STATUS.page(query_params, user=user.pk, status=status)
+    return _LIST_PAGE.page(query_params, user=user.pk)
+
+
+def favorites_list_page(*, user, query_params) -> Page:
+    """A page of `favorites_list`, like `generation_list_page`."""
+    if connection.vendor != "postgresql":
+        return paginate_queryset(favorites_list(user=user), query_params)
+    return _FAVORITES_PAGE.page(query_params, user=user.pk)
 
 
 def shows_hq_audio(*, user) -> bool:

@@ -1,8 +1,10 @@
 import json
+from collections.abc import Callable
 
 from rest_framework import serializers
 
-from tunee.api.i18n import T
+from tunee.api.i18n import T, is_english
+from tunee.api.renderers import Camelized, camelize
 from tunee.api.serializers import OutputSerializer
 from tunee.storage import public_url, signed_url
 
@@ -172,6 +174,103 @@ class GenerationSerializer(OutputSerializer):
 
     def get_error_message(self, generation) -> str | None:
         return generation.error_text or None
+
+
+def _json_list_of_str(text: str) -> list:
+    """A JSON column of `ListField(child=CharField())` as that field shows it."""
+    if text == "[]":
+        return []
+    return [None if item is None else str(item) for item in json.loads(text)]
+
+
+def _json_dict(text: str) -> dict:
+    """A JSON column of `DictField()` as the renderer writes it (the renderer camelizes every mapping's keys)."""
+    if text == "{}":
+        return {}
+    return camelize({str(key): value for key, value in json.loads(text).items()})
+
+
+def generation_rows_output(rows, *, show_hq: Callable[[], bool]) -> Camelized:
+    """`GenerationSerializer(many=True)`'s output for rows of `selectors.LIST_COLUMNS` (and the page's total), with
+    camelCase keys already: one function building plain dicts, instead of DRF's field-by-field walk and the
+    renderer's camelizing (tests/test_generation_api.py holds the two outputs equal, state by state). `show_hq` is
+    asked at most once, and only when a row has high-quality audio it would decide about (a free user's page of
+    queued songs costs no membership query)."""
+    english = is_english()
+    completed = Generation.Status.COMPLETED
+    hq = None
+    items = Camelized()
+    for (
+        pk,
+        status,
+        source,
+        prompt,
+        style,
+        mood,
+        duration,
+        options,
+        title,
+        tags,
+        negative_tags,
+        audio,
+        audio_hq,
+        cover,
+        result_title,
+        result_duration,
+        lyrics,
+        error_message,
+        error_message_en,
+        created_at,
+        started_at,
+        completed_at,
+        is_favorite,
+        _total,
+    ) in rows:
+        result = None
+        if status == completed:
+            if audio_hq and hq is None:
+                hq = show_hq()
+            result = {
+                "audioUrl": public_url(audio),
+                "hqAudioUrl": signed_url(audio_hq) if hq and audio_hq else None,
+                "coverUrl": public_url(cover),
+                "title": result_title,
+                "duration": result_duration,
+                "lyrics": lyrics,
+                "completedAt": completed_at,
+            }
+        items.append(
+            {
+                "generationId": pk,
+                "status": status,
+                "source": source,
+                "params": {
+                    "prompt": prompt,
+                    "style": style,
+                    "mood": mood,
+                    "duration": duration,
+                    "options": _json_dict(options),
+                    "title": title,
+                    "tags": _json_list_of_str(tags),
+                    "negativeTags": _json_list_of_str(negative_tags),
+                },
+                "result": result,
+                "errorMessage": (error_message_en if english and error_message_en else error_message) or None,
+                "isFavorite": is_favorite,
+                "createdAt": created_at,
+                "startedAt": started_at,
+                "completedAt": completed_at,
+            }
+        )
+    return items
+
+
+def generation_list_output(items: list, *, show_hq: Callable[[], bool]) -> list:
+    """A page of generations in GenerationSerializer's shape: rows (`selectors.generation_list_page` on PostgreSQL)
+    through `generation_rows_output`, Generation instances (other databases) through the serializer."""
+    if items and isinstance(items[0], Generation):
+        return GenerationSerializer(items, many=True, context={"show_hq": show_hq()}).data
+    return generation_rows_output(items, show_hq=show_hq)
 
 
 class MusicTaskInput(serializers.Serializer):

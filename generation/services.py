@@ -25,8 +25,14 @@ from django.utils.crypto import constant_time_compare
 
 from accounts.roles import require_permission
 from membership.models import Charge
-from membership.selectors import MembershipState, membership_state_with
-from membership.services import charge_refund_by_staff, quota_consume_in_transaction, quota_refund
+from membership.selectors import MembershipState, business_today, membership_state_with
+from membership.services import (
+    charge_refund_by_staff,
+    quota_consume_in_transaction,
+    quota_refund,
+    quota_take_sql,
+    quota_taken,
+)
 from moderation.services import content_screen
 from tunee import metrics
 from tunee.api.errors import ApiError, Code
@@ -74,7 +80,6 @@ def _screened(create):
 
 
 @_screened
-@transaction.atomic
 def generation_create(
     *,
     user,
@@ -91,19 +96,19 @@ def generation_create(
     image: str = "",
     enqueue: bool = True,
 ) -> Generation:
-    """Charge one generation (quota or points, else 40004) and create the row, in one transaction; the pipeline
-    is enqueued only once that transaction commits — members on `generation_priority`, others on `generation`.
+    """Charge one generation (quota or points, else 40004) and create the row, atomically; the pipeline is enqueued
+    only once that commits — members on `generation_priority`, others on `generation`.
 
     `image` is the storage name of a photo to describe and compose from (a work's photo): the pipeline describes
     it and fills the blanks. With `enqueue=False` the row stays pending and nothing runs until `generation_start`;
     the timeout still counts from now, so a generation never started fails and is refunded by the sweeper.
+
+    The usual case (PostgreSQL, a unit of today's quota left) is one round trip (`_create_in_one_statement`);
+    paying with points, or any other database, takes the transaction of `_create_in_transaction`.
     """
     generation_id = uuid.uuid4()
     now = timezone.now()
-    state = _in_flight_check(user=user)
-    member = state.is_valid
-    charge = quota_consume_in_transaction(user=user, reference=f"generation:{generation_id}", membership=state)
-    generation = Generation.objects.create(
+    generation = Generation(
         id=generation_id,
         user=user,
         source=source,
@@ -117,20 +122,54 @@ def generation_create(
         options=dict(options or {}),
         device=device,
         image=image,
-        priority=member,
-        charge=charge,
         queued_at=now,
         next_check_at=now if enqueue else None,
     )
+    if not _create_in_one_statement(generation):
+        _create_in_transaction(generation)
     if enqueue:
         _enqueue_on_commit(generation)
     return generation
+
+
+def _charge_reference(generation: Generation) -> str:
+    return f"generation:{generation.pk}"
+
+
+@transaction.atomic
+def _create_in_transaction(generation: Generation) -> None:
+    """The in-flight check, the charge (quota, else points, else 40004) and the row, in one transaction."""
+    state = _in_flight_check(user=generation.user)
+    generation.priority = state.is_valid
+    generation.charge = quota_consume_in_transaction(
+        user=generation.user, reference=_charge_reference(generation), membership=state
+    )
+    generation.save(force_insert=True)
 
 
 IN_FLIGHT_RETRY_AFTER = 10  # seconds: about how soon a short generation finishes and frees a place
 TOO_MANY_IN_FLIGHT = T(
     "进行中的生成任务过多，请等待完成后再试", "Too many generations in progress; try again when one has finished"
 )
+
+
+def _in_flight_lock_key(user) -> int:
+    digest = hashlib.sha256(f"generation:in-flight:{user.pk}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def _too_many_in_flight(*, in_flight: int, limit: int) -> ApiError:
+    wait = IN_FLIGHT_RETRY_AFTER
+    return ApiError(
+        Code.THROTTLED,
+        TOO_MANY_IN_FLIGHT,
+        details={"retryAfter": wait, "inFlight": in_flight, "limit": limit},
+        headers={"Retry-After": str(wait)},
+    )
+
+
+def _in_flight_limit(state: MembershipState) -> int:
+    return settings.GENERATION_IN_FLIGHT_MEMBER if state.is_valid else settings.GENERATION_IN_FLIGHT_FREE
 
 
 def _in_flight_check(*, user) -> MembershipState:
@@ -142,22 +181,92 @@ def _in_flight_check(*, user) -> MembershipState:
     the limit"; raised before anything is charged. SQLite's writers are serialized by the database file.
     """
     if connection.vendor == "postgresql":
-        digest = hashlib.sha256(f"generation:in-flight:{user.pk}".encode()).digest()
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [int.from_bytes(digest[:8], "big", signed=True)])
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_in_flight_lock_key(user)])
     active = Generation.objects.filter(user=OuterRef("pk"), status__in=ACTIVE).order_by().values("user")
     state, extra = membership_state_with(user=user, in_flight=Subquery(active.annotate(n=Count("id")).values("n")))
     in_flight = extra["in_flight"] or 0
-    limit = settings.GENERATION_IN_FLIGHT_MEMBER if state.is_valid else settings.GENERATION_IN_FLIGHT_FREE
+    limit = _in_flight_limit(state)
     if in_flight >= limit:
-        wait = IN_FLIGHT_RETRY_AFTER
-        raise ApiError(
-            Code.THROTTLED,
-            TOO_MANY_IN_FLIGHT,
-            details={"retryAfter": wait, "inFlight": in_flight, "limit": limit},
-            headers={"Retry-After": str(wait)},
-        )
+        raise _too_many_in_flight(in_flight=in_flight, limit=limit)
     return state
+
+
+# The one round trip of a create (PostgreSQL): two statements in one query string, which PostgreSQL runs as one
+# transaction (an implicit one in autocommit; inside the caller's transaction if there is one), each statement with
+# a snapshot of its own. The first takes the advisory lock of `_in_flight_check`, held until that transaction ends;
+# the second, whose snapshot is taken only once the lock is held (so it sees every create that held it before),
+# reads the membership (`entitled`), counts the user's generations in flight and, only while they are below the
+# limit, takes a unit of today's quota (membership's `quota_take_sql`) and inserts the row paid by that charge.
+# Nothing is written when no unit was taken: the caller then raises 429, or pays with points in
+# `_create_in_transaction`, which checks again.
+_ONE_STATEMENT_SQL = """SELECT pg_advisory_xact_lock(%(g_lock)s);
+WITH {entitled}, flight AS (
+    SELECT count(*) AS n FROM {generations} WHERE user_id = %(user)s AND status = ANY(%(g_active)s)
+), {take}, made AS (
+    INSERT INTO {generations} ({columns}) SELECT {values} FROM charged, entitled RETURNING 1
+)
+SELECT flight.n, entitled.member, entitled.daily_limit, taken.used, taken.extra
+FROM entitled CROSS JOIN flight LEFT JOIN taken ON true"""
+
+
+@functools.cache
+def _insert_columns() -> tuple[tuple, str, str]:
+    """The row's columns (every concrete field, as Django's INSERT writes them) and their values: a parameter each,
+    but `priority`, which is the membership the statement read."""
+    fields = tuple(f for f in Generation._meta.local_concrete_fields if f.name != "priority")
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in (*fields, Generation._meta.get_field("priority")))
+    values = ", ".join([*(f"%(g_{n})s" for n in range(len(fields))), "entitled.member"])
+    return fields, columns, values
+
+
+def _one_statement_possible() -> bool:
+    # several statements in one execute need psycopg's client-side binding (Django's default)
+    return connection.vendor == "postgresql" and not connection.settings_dict["OPTIONS"].get("server_side_binding")
+
+
+def _create_in_one_statement(generation: Generation) -> bool:
+    """The in-flight check, the quota charge and the row in one round trip (see _ONE_STATEMENT_SQL); 429 when too
+    many are in flight. False (and nothing written) when this path cannot charge: not PostgreSQL, a daily limit of
+    0, or no unit of today's quota left."""
+    if not _one_statement_possible():
+        return False
+    user = generation.user
+    # The limits are written into the SQL (integers from the settings): psycopg keeps the parsed form of a query of
+    # at most 50 parameters, and this one is close to that.
+    member_limit, free_limit = int(settings.GENERATION_IN_FLIGHT_MEMBER), int(settings.GENERATION_IN_FLIGHT_FREE)
+    sql = quota_take_sql(
+        user=user,
+        day=business_today(),
+        reference=_charge_reference(generation),
+        tables=", flight",
+        condition=f"flight.n < CASE WHEN entitled.member THEN {member_limit} ELSE {free_limit} END",
+    )
+    params, charge = sql.params, sql.charge
+    generation.charge = charge
+    fields, columns, values = _insert_columns()
+    # what Model.save() would send: each field's pre_save (auto_now stamps) and database value
+    for n, f in enumerate(fields):
+        params[f"g_{n}"] = f.get_db_prep_save(f.pre_save(generation, True), connection)
+    params.update(g_lock=_in_flight_lock_key(user), g_active=[status.value for status in ACTIVE])
+    table = connection.ops.quote_name(Generation._meta.db_table)
+    statement = _ONE_STATEMENT_SQL.format(
+        entitled=sql.entitled, take=sql.take, generations=table, columns=columns, values=values
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        cursor.nextset()
+        in_flight, member, limit, used, extra = cursor.fetchone()
+    generation.priority = member
+    if used is None:
+        generation.charge = None
+        flight_limit = settings.GENERATION_IN_FLIGHT_MEMBER if member else settings.GENERATION_IN_FLIGHT_FREE
+        if in_flight >= flight_limit:
+            raise _too_many_in_flight(in_flight=in_flight, limit=flight_limit)
+        return False
+    quota_taken(charge, limit=limit, used=used, extra=extra)
+    generation._state.adding, generation._state.db = False, connection.alias
+    return True
 
 
 def _enqueue_on_commit(generation: Generation) -> None:

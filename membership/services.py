@@ -6,6 +6,7 @@ CHECK constraint, membership changes under a row lock, refunds by a conditional 
 unique constraint on the refund's ledger entry.
 """
 
+import json
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -50,7 +51,6 @@ def _membership_for_update(user) -> Membership:
     return Membership.objects.select_for_update().get(user=user)
 
 
-@transaction.atomic
 def membership_extend(
     *,
     user,
@@ -65,12 +65,20 @@ def membership_extend(
 
     New expiry = max(now, current expiry) + duration. While a membership is running the level becomes the
     higher-ranked of the current and the new plan; after a lapse the new plan starts a new period.
+
+    Its writes run in a transaction, or in the caller's without a savepoint of their own (two statements fewer
+    when an order settles): a failure then rolls the caller's transaction back whole.
     """
     if plan.is_free:
         raise ValueError("the free plan cannot be granted")
     days = plan.duration_days if days is None else days
     if days <= 0:
         raise ValueError("days must be positive")
+    with transaction.atomic(savepoint=False):
+        return _membership_extend(user=user, plan=plan, source=source, days=days, kind=kind, actor=actor, reason=reason)
+
+
+def _membership_extend(*, user, plan: Plan, source: str, days: int, kind: str, actor, reason: str) -> MembershipEvent:
     now = timezone.now()
     membership = _membership_for_update(user)
     before = membership.expires_at
@@ -165,12 +173,58 @@ def _points_move(
     )
 
 
-@transaction.atomic
+# One round trip credits points and writes the ledger entry (PostgreSQL): the account row is created with the
+# amount or has it added (the upsert's row lock serializes racing credits and spends, as the UPDATE did), and the
+# entry records the balance that very statement left. Written in SQL because the ORM has no upsert that returns the
+# new value; the columns are the models'.
+_CREDIT_SQL = """
+WITH account AS (
+    INSERT INTO membership_pointsaccount (user_id, balance, updated_at) VALUES (%(user)s, %(amount)s, %(now)s)
+    ON CONFLICT (user_id) DO UPDATE
+        SET balance = membership_pointsaccount.balance + EXCLUDED.balance, updated_at = EXCLUDED.updated_at
+    RETURNING balance
+)
+INSERT INTO membership_pointsentry (user_id, amount, reason, balance, charge_id, reference, note, actor_id, created_at)
+SELECT %(user)s, %(amount)s, %(reason)s, balance, %(charge)s, %(reference)s, %(note)s, %(actor)s, %(now)s FROM account
+RETURNING id, balance
+"""
+
+
 def points_credit(
     *, user, amount: int, reason: str, reference: str = "", charge: Charge | None = None, actor=None, note: str = ""
 ) -> PointsEntry:
+    """Add points and write the ledger entry. On PostgreSQL that is one statement, atomic by itself, so it opens no
+    savepoint of its own (two statements fewer inside a caller's transaction; a caller that catches its error must
+    end its transaction, as after any failed statement). Elsewhere, `_points_move` in a transaction."""
     entry = {"reason": reason, "reference": reference, "charge": charge, "actor": actor, "note": note}
-    return _points_move(user=user, amount=amount, spend=False, **entry)
+    if amount > 0 and connection.vendor == "postgresql":
+        return _points_credit_at_once(user=user, amount=amount, **entry)
+    with transaction.atomic():
+        return _points_move(user=user, amount=amount, spend=False, **entry)
+
+
+def _points_credit_at_once(
+    *, user, amount: int, reason: str, reference: str, charge: Charge | None, actor, note: str
+) -> PointsEntry:
+    entry = PointsEntry(
+        user=user, amount=amount, reason=reason, reference=reference, charge=charge, actor=actor, note=note
+    )
+    entry.created_at = timezone.now()
+    params = {
+        "user": user.pk,
+        "amount": amount,
+        "now": entry.created_at,
+        "reason": reason,
+        "charge": charge.pk if charge is not None else None,
+        "reference": reference,
+        "note": note,
+        "actor": actor.pk if actor is not None else None,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_CREDIT_SQL, params)
+        entry.pk, entry.balance = cursor.fetchone()
+    entry._state.adding, entry._state.db = False, connection.alias
+    return entry
 
 
 @transaction.atomic
@@ -199,19 +253,71 @@ class QuotaAfter:
 # one unit used, or its `used` goes up by one only while below the limit plus the day's extras (the row lock of the
 # upsert serializes racing requests, and its WHERE sees the latest count); a charge row is inserted only when the
 # upsert took a unit. Written in SQL because the ORM has no conditional upsert; the columns are the models'.
-_TAKE_UNIT_SQL = """
-WITH taken AS (
-    INSERT INTO membership_dailyusage (user_id, day, used, extra) VALUES (%(user)s, %(day)s, 1, 0)
+# `{source}` and `{limit}`: see `quota_take_sql`.
+_TAKE_UNIT_CTES = """taken AS (
+    INSERT INTO membership_dailyusage (user_id, day, used, extra) SELECT %(user)s, %(day)s, 1, 0 {source}
     ON CONFLICT (user_id, day) DO UPDATE SET used = membership_dailyusage.used + 1
-        WHERE membership_dailyusage.used < %(limit)s + membership_dailyusage.extra
+        WHERE membership_dailyusage.used < {limit} + membership_dailyusage.extra
     RETURNING user_id, used, extra
 ), charged AS (
     INSERT INTO membership_charge (id, user_id, kind, day, points, reference, created_at)
     SELECT %(charge)s, user_id, %(kind)s, %(day)s, 0, %(reference)s, %(now)s FROM taken
     RETURNING id
+)"""
+_TAKE_UNIT_SQL = (
+    f"WITH {_TAKE_UNIT_CTES.format(source='', limit='%(limit)s')}\nSELECT taken.used, taken.extra FROM taken, charged"  # nosec B608
 )
-SELECT taken.used, taken.extra FROM taken, charged
-"""
+
+# The user's membership and daily limit, read in the charging statement (`quota_take_sql`): `selectors._state_of`
+# and `selectors.limit_for` in SQL. A member: a level and `expires_at` after now; the limit: the personal one, else
+# the plan's of the level (the free plan's when not a member, or when the level has no plan), else 0.
+_ENTITLED_CTE = """entitled AS (
+    SELECT m.level, m.custom_daily_limit, v.member, COALESCE(
+        m.custom_daily_limit,
+        (%(plan_limits)s::jsonb ->> CASE WHEN v.member THEN m.level ELSE %(free)s END)::int,
+        (%(plan_limits)s::jsonb ->> %(free)s)::int,
+        0
+    ) AS daily_limit
+    FROM (SELECT 1) AS one LEFT JOIN membership_membership m ON m.user_id = %(user)s,
+    LATERAL (SELECT COALESCE(m.level <> '' AND m.expires_at > %(now)s, false) AS member) AS v
+)"""
+
+
+@dataclass
+class QuotaTakeSql:
+    """SQL of `quota_take_sql`: the CTE `entitled` (the user's `member` and `daily_limit`), then the caller's own
+    CTEs, then `take` (the CTEs `taken`: today's row with a unit taken, and `charged`: the charge row)."""
+
+    entitled: str
+    take: str
+    params: dict
+    charge: Charge
+
+
+def quota_take_sql(*, user, day: date, reference: str, tables: str = "", condition: str = "true") -> QuotaTakeSql:
+    """The one-statement charge of a unit of `day`'s quota as a part of a caller's own statement (PostgreSQL), the
+    membership and daily limit read in it: a unit is taken only when the daily limit is above 0 and the caller's
+    `condition` (SQL over `entitled` and the caller's CTEs in `tables`, `, flight`) holds. The parameters are named
+    `user`, `day`, `charge`, `kind`, `reference`, `now`, `plan_limits`, `free`. No row from
+    `taken` means nothing was written (no unit left, a limit of 0: call `quota_consume`; or the condition); else
+    `quota_taken` with what `taken` and `entitled` returned."""
+    charge = Charge(user=user, kind=Charge.Kind.QUOTA, day=day, reference=reference, created_at=timezone.now())
+    limits: dict = {}
+    for plan in selectors.plans():  # plan_by_type: the first plan of a type
+        limits.setdefault(plan["type"], plan["daily_limit"])
+    params = {"user": user.pk, "day": day, "charge": charge.pk, "kind": charge.kind, "reference": reference}
+    params.update(now=charge.created_at, plan_limits=json.dumps(limits), free=Plan.Type.FREE)
+    source = f"FROM entitled{tables} WHERE entitled.daily_limit > 0 AND ({condition})"
+    take = _TAKE_UNIT_CTES.format(source=source, limit="(SELECT daily_limit FROM entitled)")
+    return QuotaTakeSql(entitled=_ENTITLED_CTE, take=take, params=params, charge=charge)
+
+
+def quota_taken(charge: Charge, *, limit: int, used: int, extra: int) -> Charge:
+    """The charge of a statement that took the unit (`limit`: the daily limit it applied): saved, with the quota it
+    left."""
+    charge._state.adding, charge._state.db = False, connection.alias
+    charge.quota_after = QuotaAfter(daily_limit=limit + extra, used=used, remaining=max(0, limit + extra - used))
+    return charge
 
 
 def _take_unit(*, user, day: date, limit: int, reference: str) -> Charge | None:
@@ -224,10 +330,8 @@ def _take_unit(*, user, day: date, limit: int, reference: str) -> Charge | None:
             row = cursor.fetchone()
         if row is None:
             return None
-        charge._state.adding, charge._state.db = False, connection.alias
         used, extra = row
-        charge.quota_after = QuotaAfter(daily_limit=limit + extra, used=used, remaining=max(0, limit + extra - used))
-        return charge
+        return quota_taken(charge, limit=limit, used=used, extra=extra)
     # Elsewhere (SQLite), and for a limit of 0 (only the day's extras may be left): the row, then the conditional
     # UPDATE, then the charge.
     DailyUsage.objects.bulk_create([DailyUsage(user=user, day=day)], ignore_conflicts=True)

@@ -11,6 +11,7 @@ from tunee.api.handlers import to_api_error
 from tunee.api.i18n import T
 from tunee.api.ids import parse_id
 from tunee.api.pagination import page_data, page_params, paginate_queryset
+from tunee.api.renderers import Camelized, rendered
 from tunee.api.schema import paginated as paginated_schema
 from tunee.api.throttles import UserRateThrottle
 
@@ -106,17 +107,17 @@ class WorkListCreateApi(APIView):
             except ApiError:
                 raise ApiError(Code.VALIDATION, details={"creator": [str(BAD_CREATOR)]}) from None
         page, page_size = page_params(request.query_params)
-        queryset = selectors.work_feed(user=user, creator=creator, tag=tag)
         if page == 1 and creator is None and tag is None:
-            anonymous_queryset = selectors.work_feed(user=None)
+            # Querysets are built only when needed: on a cache hit, building one would cost more than the answer.
 
             def build():
-                first = paginate_queryset(anonymous_queryset, request.query_params)
-                return page_data(first, _serialize(first.items))
+                first = paginate_queryset(selectors.work_feed(user=None), request.query_params)
+                return page_data(first, rendered(_serialize(first.items)))  # stored as rendered: see below
 
             data = caching.feed_first_page_get(page_size, build)
-            return ok({**data, "list": _with_liked(data["list"], user)})
-        current = paginate_queryset(queryset, request.query_params)
+            # Its items are stored as the renderer writes them (caching.feed_first_page_get): nothing to camelize.
+            return ok({**data, "list": Camelized(_with_liked(data["list"], user))})
+        current = paginate_queryset(selectors.work_feed(user=user, creator=creator, tag=tag), request.query_params)
         return ok(page_data(current, _serialize(current.items)))
 
     @extend_schema(
@@ -190,8 +191,7 @@ class WorkDetailApi(APIView):
 class WorkLikeApi(APIView):
     @extend_schema(request=None, responses=LikeOutput, tags=["works"], summary="Like or unlike a work")
     def post(self, request, work_id):
-        work = selectors.work_get_visible(user=request.user, work_id=work_id)
-        liked, likes = services.work_like_toggle(user=request.user, work=work)
+        liked, likes = services.work_like_toggle_visible(user=request.user, work_id=work_id)
         return ok({"liked": liked, "likes": likes}, message=LIKED if liked else UNLIKED)
 
 

@@ -16,6 +16,7 @@ What the works app is not told about is a song finishing (the generation app doe
 Cached values never depend on who asks: `liked` is filled in per request afterwards (one small query).
 """
 
+import time
 import uuid
 
 from django.conf import settings
@@ -61,14 +62,29 @@ def detail_get(work_id, build) -> dict | None:
     return data
 
 
+# The last feed page this process read, per page size: (key, when it expires (time.time()), the page).
+_feed_pages: dict[int, tuple[str, float, dict]] = {}
+
+
 def feed_first_page_get(page_size: int, build) -> dict:
-    """The public feed's first page (`{list, pagination}`, without `liked`), from the cache or from `build()`."""
+    """The public feed's first page (`{list, pagination}`, without `liked`), from the cache or from `build()`.
+
+    `build()` returns the page as the renderer writes it (camelCase keys, plain JSON values; `v3` in the key:
+    entries of older shapes are never read). The entry carries its own expiry, and the process keeps the page it
+    last read: while the tokens still name that key and the expiry has not passed, it answers from its copy without
+    the second round trip. That is what the shared entry would answer (a key is read only while its tokens are
+    current, and tokens are never reused), and never for longer than it would (WORKS_FEED_CACHE_SECONDS)."""
     tokens = cache.get_many([FEED_VERSION_KEY, FINISHED_VERSION_KEY])
     feed = tokens.get(FEED_VERSION_KEY) or version_token(FEED_VERSION_KEY)
     finished = tokens.get(FINISHED_VERSION_KEY) or finished_version()
-    key = f"works:feed:{feed}:{finished}:{page_size}"
-    data = cache.get(key)
-    if data is None:
-        data = build()
-        cache.set(key, data, timeout=settings.WORKS_FEED_CACHE_SECONDS)
-    return data
+    key = f"works:feed:v3:{feed}:{finished}:{page_size}"
+    now = time.time()
+    local = _feed_pages.get(page_size)
+    if local is not None and local[0] == key and local[1] > now:
+        return local[2]
+    entry = cache.get(key)
+    if entry is None or entry["expires"] <= now:
+        entry = {"expires": now + settings.WORKS_FEED_CACHE_SECONDS, "page": build()}
+        cache.set(key, entry, timeout=settings.WORKS_FEED_CACHE_SECONDS)
+    _feed_pages[page_size] = (key, entry["expires"], entry["page"])
+    return entry["page"]

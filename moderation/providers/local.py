@@ -4,7 +4,9 @@ Text and words are compared normalized: NFKC (full-width letters and digits beco
 spaces, punctuation, symbols or invisible characters, so "Ｋｉｌｌ　ｙｏｕｒ-ｓｅｌｆ" matches "kill yourself".
 
 The automaton is built once per process and rebuilt when the list changes: the list's version (a fingerprint of
-the rows, cached in Django's cache so every process sees a change at once) is read on each check, one cache get.
+the rows, kept in Django's cache and, for LOCAL_CACHE_SECONDS, in the process: tunee/localcache.py) is read on each
+check. A change (`forget_version`, on every admin save) is seen at once by the process that made it and within a few
+seconds by the others; no request pays a cache round trip for it meanwhile.
 """
 
 import threading
@@ -12,8 +14,9 @@ import unicodedata
 
 import ahocorasick
 from django.conf import settings
-from django.core.cache import cache
 from django.db.models import Count, Max
+
+from tunee import localcache
 
 from . import MEDIA_IMAGE, Check
 
@@ -39,12 +42,13 @@ def _fingerprint() -> str:
 
 
 def version() -> str:
-    return cache.get_or_set(VERSION_KEY, _fingerprint, timeout=VERSION_TTL)
+    return localcache.cached(VERSION_KEY, _fingerprint, ttl=VERSION_TTL)
 
 
 def forget_version() -> None:
-    """The list changed: the next check everywhere reads the new fingerprint and rebuilds."""
-    cache.delete(VERSION_KEY)
+    """The list changed: the next check here, and within LOCAL_CACHE_SECONDS everywhere, reads the new fingerprint
+    and rebuilds."""
+    localcache.forget(VERSION_KEY)
 
 
 def _build():

@@ -53,12 +53,15 @@ def test_generation_list_is_at_most_three_queries_whatever_the_page_size(auth_ap
 TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE SAVEPOINT")
 
 
-def test_generation_create_is_five_statements_and_a_transaction(auth_api, transactional_db):
-    """Outside a test transaction, as in production. The five: the moderation verdict of the prompt, the in-flight
-    lock, the membership with the in-flight count, the quota's one-statement charge (which also answers the quota
-    left), the row. BEGIN and COMMIT frame them."""
+def test_generation_create_is_two_queries(auth_api, transactional_db):
+    """Outside a test transaction, as in production. The two: the moderation verdict of the prompt, then one round
+    trip that takes the in-flight lock and, in its second statement, reads the membership, counts the generations
+    in flight, takes the unit of quota (which also answers the quota left) and inserts the row. No BEGIN, COMMIT or
+    savepoint: the two statements of that round trip are one implicit transaction."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
+
+    from generation.models import Generation
 
     body = {"prompt": "a song about the sea"}
     assert auth_api.post("/api/generation/create", body, format="json").status_code == 201  # warms the word list
@@ -66,9 +69,24 @@ def test_generation_create_is_five_statements_and_a_transaction(auth_api, transa
         response = auth_api.post("/api/generation/create", body, format="json")
     assert response.status_code == 201, response.json()
     assert response.json()["data"]["quota"] == {"remaining": 1, "used": 2, "total": 3}
-    statements = [q["sql"] for q in captured.captured_queries if not q["sql"].startswith(TRANSACTION_CONTROL)]
-    assert len(statements) <= 5, statements
-    assert len(captured.captured_queries) - len(statements) <= 2  # BEGIN, COMMIT: no savepoint
+    queries = [q["sql"] for q in captured.captured_queries]
+    assert len(queries) <= 2, queries
+    assert not [sql for sql in queries if sql.startswith(TRANSACTION_CONTROL)]
+    assert Generation.objects.filter(user=auth_api.user).count() == 2
+
+
+def test_work_like_is_one_query(auth_api, django_assert_max_num_queries):
+    """The access check and the toggle are one statement."""
+    from accounts.tests.factories import UserFactory
+    from works.tests.factories import completed_work
+
+    work = completed_work(creator=UserFactory())
+    assert auth_api.post(f"/api/works/{work.pk}/like").json()["data"] == {"liked": True, "likes": 1}  # warms
+    for liked in (False, True):
+        with django_assert_max_num_queries(1):
+            response = auth_api.post(f"/api/works/{work.pk}/like")
+        assert response.status_code == 200
+        assert response.json()["data"] == {"liked": liked, "likes": int(liked)}
 
 
 def test_the_works_feed_is_at_most_three_queries_whatever_the_page_size(auth_api, django_assert_max_num_queries):
@@ -82,3 +100,60 @@ def test_the_works_feed_is_at_most_three_queries_whatever_the_page_size(auth_api
         with django_assert_max_num_queries(3):
             response = auth_api.get(f"/api/works?{query}")
         assert response.status_code == 200 and response.json()["data"]["list"]
+
+
+def test_wechat_notify_of_a_fresh_order_takes_at_most_six_queries(
+    auth_api, client, settings, tmp_path, django_assert_max_num_queries
+):
+    """A signed "paid" notification of a pending points order. The six: the transaction's BEGIN and COMMIT (here,
+    inside the test's transaction, a savepoint and its release), the conditional UPDATE that marks the order paid
+    and writes its event, the one-statement credit with its ledger entry, the grant, the stored notification."""
+    from membership.selectors import points_balance
+    from payments.models import Order, PaymentNotification
+    from payments.tests.helpers import place_points_order, wechat_notification
+
+    settings.VAR_DIR, settings.PAYMENT_SANDBOX = tmp_path / "var", True
+    for name in ("WECHAT_PAY_MCH_ID", "WECHAT_PAY_API_KEY", "WECHAT_PAY_CERT_PATH", "WECHAT_PAY_KEY_PATH"):
+        setattr(settings, name, "")
+    order = Order.objects.get(order_no=place_points_order(auth_api)["orderNo"])
+    path = "/api/payment/wechat/notify"
+    warm = client.post(path, wechat_notification(order, result_code="FAIL"), content_type="text/xml")
+    assert b"SUCCESS" in warm.content  # not a payment: acknowledged, nothing settled
+    with django_assert_max_num_queries(6):
+        response = client.post(path, wechat_notification(order), content_type="text/xml")
+    assert b"<return_code><![CDATA[SUCCESS]]></return_code>" in response.content
+    assert PaymentNotification.objects.filter(order=order, outcome="settled").count() == 1
+    assert points_balance(user=auth_api.user) == 60
+
+
+def test_generation_list_asks_membership_only_for_a_page_with_high_quality_audio(
+    auth_api, member, django_assert_num_queries
+):
+    """The page is one query (its total in its rows); membership (who sees the high-quality audio) is a second one,
+    asked only when a row of the page has such audio."""
+    from accounts.tests.clients import client_for
+    from generation.tests.factories import GenerationFactory, complete
+
+    for _ in range(3):
+        GenerationFactory(user=auth_api.user)
+    mine = client_for(member)
+    complete(GenerationFactory(user=member))
+    for client, queries in ((auth_api, 1), (mine, 2)):
+        warm(client, "/api/generation?pageSize=20")
+        with django_assert_num_queries(queries):
+            response = client.get("/api/generation?pageSize=20")
+        assert response.json()["data"]["list"]
+    assert response.json()["data"]["list"][0]["result"]["hqAudioUrl"]
+
+
+def test_the_works_feed_first_page_from_the_cache_is_one_query_or_none(auth_api, api, django_assert_num_queries):
+    """A hit of the cached first page: the requester's likes (one query), nothing for an anonymous request."""
+    from works.tests.factories import completed_work
+
+    for _ in range(3):
+        completed_work(creator=auth_api.user)
+    for client, queries in ((auth_api, 1), (api, 0)):
+        warm(client, "/api/works?pageSize=20")
+        with django_assert_num_queries(queries):
+            response = client.get("/api/works?pageSize=20")
+        assert len(response.json()["data"]["list"]) == 3
