@@ -1,4 +1,5 @@
 import json
+from functools import partial
 
 from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, OpenApiRequest, extend_schema
@@ -158,8 +159,9 @@ class GenerationListApi(APIView):
         page = selectors.generation_list_page(
             user=request.user, status=_status_filter(request), query_params=request.query_params
         )
-        # membership is asked only when the page has high-quality audio to show or hide
-        items = generation_list_output(page.items, show_hq=lambda: selectors.shows_hq_audio(user=request.user))
+        # who sees the high-quality audio: from the membership the rows carry (asked only if a row has such audio)
+        shows_hq = partial(selectors.page_shows_hq_audio, page, user=request.user)
+        items = generation_list_output(page.items, show_hq=shows_hq)
         return ok(page_data(page, items))
 
 
@@ -180,8 +182,9 @@ class FavoriteListApi(APIView):
     @extend_schema(responses=paginated_schema(GenerationSerializer), tags=["generation"], summary="My favorites")
     def get(self, request):
         page = selectors.favorites_list_page(user=request.user, query_params=request.query_params)
-        # membership is asked only when the page has high-quality audio to show or hide
-        items = generation_list_output(page.items, show_hq=lambda: selectors.shows_hq_audio(user=request.user))
+        # who sees the high-quality audio: from the membership the rows carry (asked only if a row has such audio)
+        shows_hq = partial(selectors.page_shows_hq_audio, page, user=request.user)
+        items = generation_list_output(page.items, show_hq=shows_hq)
         return ok(page_data(page, items))
 
 

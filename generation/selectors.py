@@ -6,7 +6,7 @@ import uuid
 from django.db import connection
 from django.db.models import Exists, OuterRef, QuerySet
 
-from membership.selectors import is_member
+from membership.selectors import MEMBERSHIP_COLUMNS, is_member, is_member_by, with_membership_columns
 from tunee.api.errors import ApiError, Code
 from tunee.api.ids import parse_id
 from tunee.api.pagination import Page, PageQuery, paginate_queryset
@@ -65,15 +65,25 @@ LIST_COLUMNS = (
     "started_at",
     "completed_at",
     "is_favorite",
+    *MEMBERSHIP_COLUMNS,
 )
 # Placeholders the page queries are compiled with (PageQuery): values no request can send.
 _USER = uuid.UUID("00000000-0000-4000-8000-0000000a11ce")
 _STATUS = "\x00status"
-_LIST_PAGE = PageQuery(lambda user: generation_list(user=user), LIST_COLUMNS, user=_USER)
-_LIST_PAGE_OF_STATUS = PageQuery(
-    lambda user, status: generation_list(user=user, status=status), LIST_COLUMNS, user=_USER, status=_STATUS
+# Each row also carries the requester's membership (who sees the high-quality audio): no second query for it.
+_LIST_PAGE = PageQuery(
+    lambda user: with_membership_columns(generation_list(user=user), user=user), LIST_COLUMNS, user=_USER
 )
-_FAVORITES_PAGE = PageQuery(lambda user: favorites_list(user=user), LIST_COLUMNS, user=_USER)
+_LIST_PAGE_OF_STATUS = PageQuery(
+    lambda user, status: with_membership_columns(generation_list(user=user, status=status), user=user),
+    LIST_COLUMNS,
+    user=_USER,
+    status=_STATUS,
+)
+_FAVORITES_PAGE = PageQuery(
+    lambda user: with_membership_columns(favorites_list(user=user), user=user), LIST_COLUMNS, user=_USER
+)
+_MEMBER_LEVEL = LIST_COLUMNS.index("member_level")
 
 
 def generation_list_page(*, user, status: str | None, query_params) -> Page:
@@ -96,6 +106,15 @@ def favorites_list_page(*, user, query_params) -> Page:
 def shows_hq_audio(*, user) -> bool:
     """Members get the high-quality download; free users get null there."""
     return is_member(user=user)
+
+
+def page_shows_hq_audio(page: Page, *, user) -> bool:
+    """`shows_hq_audio` for a page of `generation_list_page` / `favorites_list_page`: from the membership its rows
+    carry (PostgreSQL), else asked."""
+    if page.items and isinstance(page.items[0], tuple):
+        row = page.items[0]
+        return is_member_by(row[_MEMBER_LEVEL], row[_MEMBER_LEVEL + 1])
+    return shows_hq_audio(user=user)
 
 
 FINISHED_VERSION_KEY = "generation:version:finished"

@@ -224,6 +224,8 @@ def generation_rows_output(rows, *, show_hq: Callable[[], bool]) -> Camelized:
         started_at,
         completed_at,
         is_favorite,
+        _member_level,
+        _member_expires,
         _total,
     ) in rows:
         result = None

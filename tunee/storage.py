@@ -16,6 +16,8 @@ from django.conf import settings
 from django.core import signing
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage, default_storage
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.urls import get_script_prefix, get_urlconf, reverse
 
 PRIVATE_PREFIX = "private/"
@@ -49,23 +51,33 @@ def public_url(name_or_file) -> str | None:
     name = getattr(name_or_file, "name", name_or_file)
     if not name:
         return None
+    # Stored names never change (a fresh token per file) and the URLs of stable storages do not expire: lists of
+    # songs ask for the same names over and over, so each process remembers them (bounded; cleared when full, and
+    # when a setting changes). Checked against the storage object itself, read past its lazy wrapper.
+    storage = object.__getattribute__(default_storage, "_wrapped")
+    hit = _stable_urls.get(name)
+    if hit is not None and hit[0] is storage:
+        return hit[1]
     if is_private(name):
         return signed_url(name)
-    if not _urls_are_stable():
-        return _absolute(default_storage.url(name))
-    # Stored names never change (a fresh token per file) and these storages' URLs do not expire: lists of songs ask
-    # for the same names over and over, so each process remembers them (bounded; cleared when full).
-    key = (id(default_storage._wrapped), settings.PUBLIC_BASE_URL, settings.MEDIA_URL, name)
-    url = _stable_urls.get(key)
-    if url is None:
+    url = _absolute(default_storage.url(name))
+    storage = object.__getattribute__(default_storage, "_wrapped")  # set up by the call above if it was not
+    if _urls_are_stable():
         if len(_stable_urls) >= _STABLE_URLS_MAX:
             _stable_urls.clear()
-        url = _stable_urls[key] = _absolute(default_storage.url(name))
+        _stable_urls[name] = (storage, url)
     return url
 
 
-_stable_urls: dict[tuple, str] = {}
+_stable_urls: dict[str, tuple[object, str]] = {}
 _STABLE_URLS_MAX = 20_000
+
+
+@receiver(setting_changed)
+def _forget_urls(**kwargs) -> None:
+    """PUBLIC_BASE_URL, MEDIA_URL, the storages…: any setting may change a URL (tests, mostly)."""
+    _stable_urls.clear()
+    _signed_prefixes.clear()
 
 
 def _urls_are_stable() -> bool:

@@ -134,3 +134,22 @@ def test_a_page_of_instances_from_other_databases_goes_through_the_serializer(db
         generation_list_output(rows, show_hq=lambda: True)
     )
     assert generation_list_output([], show_hq=lambda: True) == []
+
+
+def test_the_page_knows_who_sees_high_quality_audio_as_membership_does(db, member):
+    from datetime import timedelta
+
+    from membership.models import Membership
+    from membership.selectors import is_member
+
+    lapsed = UserFactory()
+    Membership.objects.create(
+        user=lapsed, level="monthly", started_at=timezone.now() - timedelta(days=40),
+        expires_at=timezone.now() - timedelta(days=10),
+    )  # fmt: skip
+    query = APIRequestFactory().get("/api/generation").GET
+    for person in (member, lapsed, UserFactory()):
+        complete(GenerationFactory(user=person))
+        page = selectors.generation_list_page(user=person, status=None, query_params=query)
+        assert selectors.page_shows_hq_audio(page, user=person) is is_member(user=person)
+    assert [is_member(user=person) for person in (member, lapsed)] == [True, False]
