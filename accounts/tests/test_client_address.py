@@ -68,3 +68,25 @@ def test_the_address_is_the_one_the_last_proxy_of_ours_saw(rf, behind_one_proxy)
 def test_a_garbled_forwarded_address_is_none_not_stored(rf, behind_one_proxy):
     assert client_ip(rf.get("/", REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="not-an-ip")) is None
     assert client_ip(rf.get("/", REMOTE_ADDR="::1")) == "::1"
+
+
+@pytest.mark.parametrize("num_proxies", [None, 0, 1, 2])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"REMOTE_ADDR": "203.0.113.1"},
+        {"REMOTE_ADDR": PROXY, "HTTP_X_FORWARDED_FOR": "198.51.100.1"},
+        {"REMOTE_ADDR": PROXY, "HTTP_X_FORWARDED_FOR": "198.51.100.1, 203.0.113.5"},
+        {"REMOTE_ADDR": PROXY, "HTTP_X_FORWARDED_FOR": " 198.51.100.1 ,203.0.113.5 , 10.0.0.2"},
+        {"REMOTE_ADDR": PROXY, "HTTP_X_FORWARDED_FOR": ""},
+    ],
+)
+def test_the_address_rule_is_drfs_get_ident(rf, settings, num_proxies, headers):
+    from rest_framework.throttling import BaseThrottle
+
+    from tunee.api.client import _ident
+
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": num_proxies}
+    request = rf.get("/", **headers)
+
+    assert _ident(request) == BaseThrottle().get_ident(request)
