@@ -20,7 +20,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
 from tunee.api.errors import ApiError, Code
-from tunee.api.throttles import PRECOUNTED, UserRateThrottle
+from tunee.api.throttles import PRECOUNTED, user_counts
 
 from .models import User
 from .tokens import AUTH_FIELDS, SESSION_CLAIM, access_token_decode, session_auth_state
@@ -49,13 +49,14 @@ class SessionJWTAuthentication(BaseAuthentication):
         except UnicodeError:
             raise ApiError(Code.TOKEN_INVALID) from None
         token = access_token_decode(raw)
-        # The view's per-user rate is counted in the same cache round trip as the session's state (tunee.api.throttles)
-        count = UserRateThrottle.count_for((request.parser_context or {}).get("view"), token["sub"])
-        state, wait = session_auth_state(token[SESSION_CLAIM], token["sub"], count=count)
+        # The view's per-user rates are counted in the same cache round trip as the session's state
+        # (tunee.api.throttles.user_counts)
+        counts = user_counts((request.parser_context or {}).get("view"), token["sub"])
+        state, waits = session_auth_state(token[SESSION_CLAIM], token["sub"], counts=counts)
         if state is None:
             raise ApiError(Code.TOKEN_INVALID)
-        if wait is not None:
-            setattr(request, PRECOUNTED, (count[0], wait))
+        if waits is not None:
+            setattr(request, PRECOUNTED, waits)
         user = _user_from(state)
         if user.is_disabled:
             raise ApiError(Code.ACCOUNT_DISABLED)

@@ -106,11 +106,12 @@ class AuthState:
 
 
 def session_auth_state(
-    session_id: str, user_id: str, *, count: tuple[str, int, int] | None = None
-) -> tuple[AuthState | None, float | None]:
+    session_id: str, user_id: str, *, counts: list[tuple[str, int, int]] = ()
+) -> tuple[AuthState | None, dict | None]:
     """The account of a live login session, or None when the session is unknown, revoked or not `user_id`'s; and,
-    with `count` = (rate key, limit, period), the request counted against that rate in the same round trip when the
-    session is cached as alive (the wait, 0 when allowed), else None (not counted: the throttle counts it itself).
+    with `counts` = [(rate key, limit, period), …], the request counted against those rates in the same round trip
+    when the session is cached as alive ({key: wait, 0 when allowed}), else None (not counted: the throttles count
+    it themselves).
 
     One cache round trip (the session's and the account's entries, read together) on a hit; on a miss one query
     (the session joined with its user), whose answer is cached for SESSION_CHECK_CACHE_SECONDS. Revoking a session
@@ -120,16 +121,13 @@ def session_auth_state(
     from .models import LoginSession
 
     session_key, user_key, alive_value = _session_key(session_id), _user_key(user_id), f"{_ALIVE}:{user_id}"
-    if count is None:
+    if not counts:
         cached = cache.get_many([session_key, user_key])
-        (alive, account), wait = (cached.get(session_key), cached.get(user_key)), None
+        (alive, account), waits = (cached.get(session_key), cached.get(user_key)), None
     else:
-        key, limit, period = count
-        (alive, account), wait = read_and_hit(
-            [session_key, user_key], counted_if=alive_value, key=key, limit=limit, period=period
-        )
+        (alive, account), waits = read_and_hit([session_key, user_key], counted_if=alive_value, counts=list(counts))
     if alive is not None and account is not None:
-        return (AuthState(str(user_id), *account) if alive == alive_value else None), wait
+        return (AuthState(str(user_id), *account) if alive == alive_value else None), waits
     try:
         sid = uuid.UUID(str(session_id))
     except ValueError:

@@ -59,18 +59,20 @@ _GCRA = (
 return gcra(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]))
 """
 )
-# KEYS[1..n-1]: values read; KEYS[n]: the client's key. ARGV[1]: what KEYS[1] must hold (and every other key be set)
-# for the request to be counted; ARGV[2..5]: as for _GCRA. Returns the values read, then the wait or '-' (not counted).
+# KEYS: the n = ARGV[1] values read, then the clients' keys. ARGV[2]: what KEYS[1] must hold (and every other key
+# read be set) for the request to be counted; ARGV[3], ARGV[4]: now, clock slack; then interval and burst of each
+# client's key. Returns the values read, then each key's wait, or '-' for each when the request was not counted.
 _READ_AND_GCRA = (
     _GCRA_FUNCTION
     + """
-local n = #KEYS - 1
+local n = tonumber(ARGV[1])
 local values = redis.call('MGET', unpack(KEYS, 1, n))
-local counted = values[1] == ARGV[1]
+local counted = values[1] == ARGV[2]
 for i = 2, n do counted = counted and values[i] ~= false end
-values[n + 1] = '-'
-if counted then
-  values[n + 1] = gcra(KEYS[n + 1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]))
+local now, slack = tonumber(ARGV[3]), tonumber(ARGV[4])
+for i = n + 1, #KEYS do
+  local at = 5 + (i - n - 1) * 2
+  values[i] = counted and gcra(KEYS[i], now, tonumber(ARGV[at]), tonumber(ARGV[at + 1]), slack) or '-'
 end
 return values
 """
@@ -121,28 +123,33 @@ def rate_hit(key: str, *, limit: int, period: int) -> float:
         return 0.0
 
 
-def read_and_hit(keys: list[str], *, counted_if, key: str, limit: int, period: int) -> tuple[list, float | None]:
-    """`cache.get_many(keys)` as a list (None for a missing key) and `rate_hit(key, ...)` in one round trip to Redis,
-    the request counted only when `keys[0]` holds `counted_if` and every other key is set: (values, the wait — 0 when
-    allowed —, or None when the request was not counted). A cache error is raised, as `get_many` raises it."""
+def read_and_hit(keys: list[str], *, counted_if, counts: list[tuple[str, int, int]]) -> tuple[list, dict | None]:
+    """`cache.get_many(keys)` as a list (None for a missing key) and `rate_hit(key, limit=..., period=...)` for each
+    of `counts` in one round trip to Redis, the request counted only when `keys[0]` holds `counted_if` and every
+    other key is set: (values, {key: its wait, 0 when allowed}, or None when the request was not counted). A cache
+    error is raised, as `get_many` raises it."""
     client = shared_cache.redis_client()
-    if client is None or limit <= 0:
+    if client is None or any(limit <= 0 for _, limit, _ in counts):
         found = cache.get_many(keys)
         values = [found.get(each) for each in keys]
-        counted = values[0] == counted_if and all(value is not None for value in values[1:])
-        return values, rate_hit(key, limit=limit, period=period) if counted else None
+        if values[0] != counted_if or any(value is None for value in values[1:]):
+            return values, None
+        return values, {key: rate_hit(key, limit=limit, period=period) for key, limit, period in counts}
     serializer = cache._cache._serializer
-    now = time.time()
-    interval, burst = period / limit, float(period)
     raw_keys = [cache.make_and_validate_key(each) for each in keys]
-    raw_keys.append(cache.make_and_validate_key(f"rate:{key}"))
-    args = [serializer.dumps(counted_if), repr(now), repr(interval), repr(burst), repr(CLOCK_SLACK)]
-    *raw, wait = shared_cache.lua_script(client, _READ_AND_GCRA)(keys=raw_keys, args=args, client=client)
-    values = [None if value is None else serializer.loads(value) for value in raw]
-    return values, None if wait == b"-" else float(wait)
+    args = [len(keys), serializer.dumps(counted_if), repr(time.time()), repr(CLOCK_SLACK)]
+    for key, limit, period in counts:
+        raw_keys.append(cache.make_and_validate_key(f"rate:{key}"))
+        args += [repr(period / limit), repr(float(period))]
+    answer = shared_cache.lua_script(client, _READ_AND_GCRA)(keys=raw_keys, args=args, client=client)
+    values = [None if value is None else serializer.loads(value) for value in answer[: len(keys)]]
+    waits = answer[len(keys) :]
+    if not counts or waits[0] == b"-":
+        return values, None
+    return values, {key: float(wait) for (key, _, _), wait in zip(counts, waits, strict=True)}
 
 
-# On a DRF request: (key, wait) of a request already counted against `key` (see UserRateThrottle.counted_at_login).
+# On a DRF request: {key: wait} of the rates the request was already counted against (see `user_counts`).
 PRECOUNTED = "_rate_precounted"
 
 
@@ -173,9 +180,8 @@ class RateThrottle(BaseThrottle):
             return True
         key = f"{self.scope}:{ident}"
         precounted = getattr(request, PRECOUNTED, None)
-        if precounted is not None and precounted[0] == key:  # counted by the authentication's cache read: once
-            setattr(request, PRECOUNTED, None)
-            self._wait = precounted[1]
+        if precounted and key in precounted:  # counted by the authentication's cache read: once
+            self._wait = precounted.pop(key)
         else:
             self._wait = rate_hit(key, limit=parsed[0], period=parsed[1])
         return self._wait == 0
@@ -210,18 +216,25 @@ class UserRateThrottle(RateThrottle):
 
     scope = "user"
 
-    @classmethod
-    def count_for(cls, view, user_pk) -> tuple[str, int, int] | None:
-        """(key, limit, period) this throttle counts for authenticated `user_pk` on `view`, or None when the view does
-        not throttle by user. The authentication counts it in its own cache round trip (`read_and_hit`) and leaves
-        the wait under PRECOUNTED on the request, where `allow_request` takes it instead of counting again."""
-        if view is None or cls not in getattr(view, "throttle_classes", ()):
-            return None
-        parsed = parse_rate(api_settings.DEFAULT_THROTTLE_RATES.get(cls.scope))
-        return None if parsed is None else (f"{cls.scope}:u:{user_pk}", *parsed)
-
     def get_cache_key(self, request, view):
         pk = _user_pk(request)
         if pk is None and _allowlisted(request):
             return None
         return f"u:{pk}" if pk is not None else f"ip:{client_ip(request) or 'unknown'}"
+
+
+def user_counts(view, user_pk) -> list[tuple[str, int, int]]:
+    """(key, limit, period) of each per-user rate `view` counts an authenticated `user_pk`'s request against (its
+    UserRateThrottle and subclasses that count by user: the generation and upload rates): the authentication counts
+    them in its own cache round trip (`read_and_hit`) and leaves the waits under PRECOUNTED on the request, where
+    `allow_request` takes them instead of counting again."""
+    get_throttles = getattr(view, "get_throttles", None)
+    if get_throttles is None:
+        return []
+    counts = []
+    for throttle in get_throttles():
+        if isinstance(throttle, UserRateThrottle) and type(throttle).get_cache_key is UserRateThrottle.get_cache_key:
+            parsed = parse_rate(throttle.get_rate())
+            if parsed is not None:
+                counts.append((f"{throttle.scope}:u:{user_pk}", *parsed))
+    return counts

@@ -124,6 +124,24 @@ def test_an_authenticated_request_reads_its_session_and_counts_its_rate_in_one_r
     assert sent == ["EVALSHA"]
 
 
+def test_a_create_counts_the_user_and_generation_rates_in_the_authentications_round_trip(
+    auth_api, monkeypatch, settings
+):
+    if shared_cache.redis_client() is None:
+        pytest.skip("needs Redis (REDIS_URL)")
+    from generation import tasks
+
+    monkeypatch.setattr(tasks.generation_run, "apply_async", lambda *args, **kwargs: None)
+    settings.THROTTLE_GENERATION_RATE = "2/min"
+    body = {"prompt": "a song about the sea"}
+    with time_machine.travel(1_900_000_000, tick=False):
+        assert auth_api.post("/api/generation/create", body, format="json").status_code == 201  # caches the session
+        sent = _redis_commands(monkeypatch)
+        assert auth_api.post("/api/generation/create", body, format="json").status_code == 201
+        assert sent.count("EVALSHA") == 1  # the session's state, the user rate and the generation rate
+        assert auth_api.post("/api/generation/create", body, format="json").status_code == 429  # counted once each
+
+
 def test_requests_of_a_revoked_session_do_not_use_up_the_users_rate(user, settings):
     from accounts.services import session_revoke
     from accounts.tests.clients import client_for
