@@ -3,11 +3,12 @@ plaintext, re-encrypted under a new first key by `manage.py reencrypt_fields`; F
 with DEBUG off; phone numbers are masked in log lines."""
 
 import logging
+import uuid
 
 import pytest
 from cryptography.fernet import Fernet
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, models
 
 from accounts.tests.factories import UserFactory
 from security import services
@@ -19,6 +20,8 @@ pytestmark = pytest.mark.django_db
 
 
 def stored(table: str, column: str, pk) -> str:
+    if isinstance(pk, uuid.UUID):  # as the database keeps it (SQLite: 32 hex digits)
+        pk = models.UUIDField().get_db_prep_value(pk, connection)
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {column} FROM {table} WHERE id = %s", [pk])  # noqa: S608 (test constants)
         return cursor.fetchone()[0]

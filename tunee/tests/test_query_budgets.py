@@ -53,6 +53,7 @@ def test_generation_list_is_at_most_three_queries_whatever_the_page_size(auth_ap
 TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE SAVEPOINT")
 
 
+@pytest.mark.postgres  # the one-statement path is PostgreSQL's; other databases take the ORM's
 def test_generation_create_is_two_queries(auth_api, transactional_db):
     """Outside a test transaction, as in production. The two: the moderation verdict of the prompt, then one round
     trip that takes the in-flight lock and, in its second statement, reads the membership, counts the generations
@@ -75,6 +76,7 @@ def test_generation_create_is_two_queries(auth_api, transactional_db):
     assert Generation.objects.filter(user=auth_api.user).count() == 2
 
 
+@pytest.mark.postgres  # the one-statement path is PostgreSQL's; other databases take the ORM's
 def test_work_like_is_one_query(auth_api, django_assert_max_num_queries):
     """The access check and the toggle are one statement."""
     from accounts.tests.factories import UserFactory
@@ -102,6 +104,7 @@ def test_the_works_feed_is_at_most_three_queries_whatever_the_page_size(auth_api
         assert response.status_code == 200 and response.json()["data"]["list"]
 
 
+@pytest.mark.postgres  # the one-statement path is PostgreSQL's; other databases take the ORM's
 def test_wechat_notify_of_a_fresh_order_takes_at_most_six_queries(
     auth_api, client, settings, tmp_path, django_assert_max_num_queries
 ):
@@ -126,6 +129,7 @@ def test_wechat_notify_of_a_fresh_order_takes_at_most_six_queries(
     assert points_balance(user=auth_api.user) == 60
 
 
+@pytest.mark.postgres  # the one-statement path is PostgreSQL's; other databases take the ORM's
 def test_generation_list_is_one_query_with_the_membership_in_its_rows(auth_api, member, django_assert_num_queries):
     """The page is one query: its total and the requester's membership (who sees the high-quality audio) are in its
     rows."""
