@@ -23,8 +23,11 @@ max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 5000))
 max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", 500))
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
 errorlog = "-"
-# The app is loaded in each worker, not in the master: connections (PostgreSQL, Redis) are never shared by a fork.
-preload_app = False
+# The app is loaded once, in the master, and each worker is a fork of it: a worker (re)started by max_requests is
+# serving within milliseconds instead of after a second of imports (measured: with the app loaded in each worker, the
+# restarts took a quarter of a bare view's throughput and stalled the requests queued behind them for 1.5 s).
+# Nothing connects at import; `pre_fork` closes whatever the master might have opened, so no connection is shared.
+preload_app = os.environ.get("GUNICORN_PRELOAD", "1") not in ("0", "false", "no", "")
 
 
 def child_exit(server, worker):
@@ -33,3 +36,23 @@ def child_exit(server, worker):
         from prometheus_client import multiprocess
 
         multiprocess.mark_process_dead(worker.pid)
+
+
+def when_ready(server):
+    """With the app preloaded: import the URLconf and every view in the master, so a fresh worker has nothing left
+    to import on its first request."""
+    if server.cfg.preload_app:
+        from django.urls import get_resolver
+
+        get_resolver().url_patterns  # noqa: B018  (imports the URLconf and the views)
+        get_resolver()._populate()
+
+
+def pre_fork(server, worker):
+    """No connection opened in the master is inherited by a worker (Django opens them lazily; this is the guard)."""
+    if server.cfg.preload_app:
+        from django.core.cache import caches
+        from django.db import connections
+
+        connections.close_all()
+        caches.close_all()
