@@ -40,12 +40,20 @@ def child_exit(server, worker):
 
 def when_ready(server):
     """With the app preloaded: import the URLconf and every view in the master, so a fresh worker has nothing left
-    to import on its first request."""
+    to import on its first request; then freeze what was loaded out of the garbage collector's sight (`gc.freeze`).
+
+    The ~140,000 objects of the loaded app live as long as the process, yet every full collection in a worker walked
+    them all (measured in-process: 0.06 ms a request on average, paid as a 40 ms pause now and then; 0.015 ms
+    frozen), and walking them wrote to their pages, which the fork shared with the master until then."""
     if server.cfg.preload_app:
+        import gc
+
         from django.urls import get_resolver
 
         get_resolver().url_patterns  # noqa: B018  (imports the URLconf and the views)
         get_resolver()._populate()
+        gc.collect()
+        gc.freeze()
 
 
 def pre_fork(server, worker):

@@ -10,8 +10,9 @@ from cryptography.fernet import Fernet
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# Loads gunicorn.conf.py as gunicorn does, runs its when_ready hook (the URLconf and every view imported) and reports
-# the sockets the process holds and the database connections Django opened.
+# Loads gunicorn.conf.py as gunicorn does, runs its when_ready hook (the URLconf and every view imported, the loaded
+# objects frozen out of the garbage collector's sight) and reports the sockets the process holds and the database
+# connections Django opened.
 PROBE = """
 import os, runpy, subprocess, types
 conf = runpy.run_path("gunicorn.conf.py")
@@ -21,6 +22,8 @@ conf["when_ready"](types.SimpleNamespace(cfg=types.SimpleNamespace(preload_app=T
 from django.db import connections
 from django.urls import get_resolver
 assert get_resolver()._populated
+import gc
+print("frozen", gc.get_freeze_count() > 10_000)
 fds = subprocess.run(["ls", "-l", f"/proc/{os.getpid()}/fd"], capture_output=True, text=True, check=True).stdout
 print("sockets", fds.count("socket:"))
 print("connections", sum(c.connection is not None for c in connections.all(initialized_only=True)))
@@ -47,7 +50,7 @@ def run_probe(**env_overrides):
 
 def test_loading_the_app_in_the_master_opens_no_connection():
     report = run_probe()
-    assert report == {"preload": "True", "sockets": "0", "connections": "0"}
+    assert report == {"preload": "True", "frozen": "True", "sockets": "0", "connections": "0"}
 
 
 def test_preload_can_be_turned_off():
