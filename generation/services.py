@@ -37,6 +37,7 @@ from moderation.services import content_screen
 from tunee import metrics
 from tunee.api.errors import ApiError, Code
 from tunee.api.i18n import T
+from tunee.db import client_binding_cursor
 
 from .models import DEFAULT_DURATION, TAG_LENGTH, TAG_MAX, Favorite, Generation
 from .selectors import FINISHED_VERSION_KEY
@@ -221,8 +222,7 @@ def _insert_columns() -> tuple[tuple, str, str]:
 
 
 def _one_statement_possible() -> bool:
-    # several statements in one execute need psycopg's client-side binding (Django's default)
-    return connection.vendor == "postgresql" and not connection.settings_dict["OPTIONS"].get("server_side_binding")
+    return connection.vendor == "postgresql"
 
 
 def _create_in_one_statement(generation: Generation) -> bool:
@@ -253,7 +253,9 @@ def _create_in_one_statement(generation: Generation) -> bool:
     statement = _ONE_STATEMENT_SQL.format(
         entitled=sql.entitled, take=sql.take, generations=table, columns=columns, values=values
     )
-    with connection.cursor() as cursor:
+    # several statements in one query string need the parameters bound on the client (DB_PREPARED_STATEMENTS binds
+    # the other queries on the server)
+    with client_binding_cursor() as cursor:
         cursor.execute(statement, params)
         cursor.nextset()
         in_flight, member, limit, used, extra = cursor.fetchone()

@@ -159,3 +159,21 @@ def test_the_works_feed_first_page_from_the_cache_is_one_query_or_none(auth_api,
         with django_assert_num_queries(queries):
             response = client.get("/api/works?pageSize=20")
         assert len(response.json()["data"]["list"]) == 3
+
+
+@pytest.mark.postgres
+def test_hot_queries_are_kept_prepared_on_the_server(auth_api, settings):
+    """DB_PREPARED_STATEMENTS (on by default): after a few requests the profile's one query runs as a statement
+    PostgreSQL keeps prepared on this connection (parsed and planned once), with its parameters bound on the
+    server (`$1`), not written into the text."""
+    from django.db import connection
+
+    assert settings.DATABASES["default"]["OPTIONS"]["server_side_binding"] is True
+    for _ in range(6):
+        assert auth_api.get("/api/user/me").status_code == 200
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements WHERE NOT from_sql")
+        prepared = [row[0] for row in cursor.fetchall()]
+    profile = [sql for sql in prepared if "FROM accounts_user u LEFT JOIN membership_membership" in sql]
+    assert profile, prepared
+    assert "$1" in profile[0] and str(auth_api.user.pk.hex) not in profile[0]

@@ -154,3 +154,24 @@ def test_operator_endpoints_are_loopback_only_in_production_unless_configured(tm
     assert settings_value(tmp_path, expression, **PRODUCTION) == ["", ["127.0.0.0/8", "::1/128"]]
     assert settings_value(tmp_path, expression, **PRODUCTION, METRICS_TOKEN="t") == ["t", []]
     assert settings_value(tmp_path, expression)[1] == ["0.0.0.0/0", "::/0"]  # development: open
+
+
+def test_prepared_statements_are_on_for_postgresql_unless_turned_off(tmp_path):
+    probe = (
+        "import json, django; from django.conf import settings; django.setup(); "
+        "print(json.dumps(settings.DATABASES['default'].get('OPTIONS', {})))"
+    )
+
+    def options(**env):
+        environment = {k: v for k, v in os.environ.items() if k not in CLEAN and k != "DB_PREPARED_STATEMENTS"}
+        environment.update(DJANGO_SETTINGS_MODULE="tunee.settings", VAR_DIR=str(tmp_path / "var"), **env)
+        result = subprocess.run(
+            [sys.executable, "-c", probe], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=60
+        )
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout)
+
+    postgres = "postgres://u:p@db:5432/tunee"
+    assert options(DATABASE_URL=postgres) == {"server_side_binding": True, "prepare_threshold": 5}
+    assert options(DATABASE_URL=postgres, DB_PREPARED_STATEMENTS="0") == {}
+    assert "server_side_binding" not in options()  # SQLite
