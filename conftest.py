@@ -14,6 +14,14 @@ from tunee.celery import app as celery_app
 celery_app.conf.update(broker_url="memory://", broker_transport_options={}, task_always_eager=False)
 
 
+def _is_test_database(settings_dict) -> bool:
+    """Whether the connection's database is the one Django made for the tests (its TEST NAME, else test_<NAME>)."""
+    from django.db.backends.base.creation import TEST_DATABASE_PREFIX
+
+    test_name = (settings_dict.get("TEST") or {}).get("NAME")
+    return settings_dict["NAME"] == test_name if test_name else settings_dict["NAME"].startswith(TEST_DATABASE_PREFIX)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _no_stray_connections_at_the_end(django_db_setup, django_db_blocker):
     """Torn down just before the test database is dropped: end the connections other threads (the live server
@@ -22,8 +30,9 @@ def _no_stray_connections_at_the_end(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         from django.db import connection as db
 
-        # (Only when a test database was made: a run of tests that need none has nothing to clean up.)
-        if db.vendor == "postgresql" and db.settings_dict["NAME"] == db.creation._get_test_db_name():
+        # Only when a test database was made (a run of tests that need none has nothing to clean up, and the
+        # connection would then be to the real database).
+        if db.vendor == "postgresql" and _is_test_database(db.settings_dict):
             with db.cursor() as cursor:
                 cursor.execute(
                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
