@@ -50,8 +50,7 @@ def when_ready(server):
 
         from django.urls import get_resolver
 
-        get_resolver().url_patterns  # noqa: B018  (imports the URLconf and the views)
-        get_resolver()._populate()
+        get_resolver()._populate()  # imports the URLconf and the views
         gc.collect()
         gc.freeze()
 

@@ -23,6 +23,7 @@ CLEAN = (
     "DEBUG",
     "TIME_ZONE",
     "FIELD_ENCRYPTION_KEYS",
+    "DB_PREPARED_STATEMENTS",
 )
 # A valid Fernet key for the production-like loads (FIELD_ENCRYPTION_KEYS is required with DEBUG off).
 FERNET_KEY = "Vq7o0m0pQ3s1yJt3o2mS9c5b7d0Jk2Lr8uH6zQw4XyA="
@@ -157,21 +158,11 @@ def test_operator_endpoints_are_loopback_only_in_production_unless_configured(tm
 
 
 def test_prepared_statements_are_on_for_postgresql_unless_turned_off(tmp_path):
-    probe = (
-        "import json, django; from django.conf import settings; django.setup(); "
-        "print(json.dumps(settings.DATABASES['default'].get('OPTIONS', {})))"
-    )
+    options, postgres = "settings.DATABASES['default'].get('OPTIONS', {})", "postgres://u:p@db:5432/tunee"
 
-    def options(**env):
-        environment = {k: v for k, v in os.environ.items() if k not in CLEAN and k != "DB_PREPARED_STATEMENTS"}
-        environment.update(DJANGO_SETTINGS_MODULE="tunee.settings", VAR_DIR=str(tmp_path / "var"), **env)
-        result = subprocess.run(
-            [sys.executable, "-c", probe], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=60
-        )
-        assert result.returncode == 0, result.stderr
-        return json.loads(result.stdout)
-
-    postgres = "postgres://u:p@db:5432/tunee"
-    assert options(DATABASE_URL=postgres) == {"server_side_binding": True, "prepare_threshold": 5}
-    assert options(DATABASE_URL=postgres, DB_PREPARED_STATEMENTS="0") == {}
-    assert "server_side_binding" not in options()  # SQLite
+    assert settings_value(tmp_path, options, DATABASE_URL=postgres) == {
+        "server_side_binding": True,
+        "prepare_threshold": 5,
+    }
+    assert settings_value(tmp_path, options, DATABASE_URL=postgres, DB_PREPARED_STATEMENTS="0") == {}
+    assert "server_side_binding" not in settings_value(tmp_path, options)  # SQLite
