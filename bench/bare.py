@@ -1,7 +1,18 @@
-"""The yardstick of `bench/http.py`: a bare Django view — the service's settings, no middleware, one JsonResponse —
-served by the same gunicorn settings as the service (`gunicorn bench.bare:application`)."""
+"""The yardsticks of `bench/http.py`, served by the same gunicorn settings as the service
+(`gunicorn bench.bare:application`): the service's settings, no middleware, no DRF, one `JsonResponse` each.
+
+- `/bare`: nothing else — the ratio's denominator.
+- `/floor/session`: only what every authenticated request of the API must do and cannot skip without giving up
+  revocation or the rate limits — the access token verified, and the login session's state read and the user's
+  rate counted in one Redis call (`accounts.tokens.session_auth_state`, the very function the API calls).
+- `/floor/quota`: that, plus the one query of `GET /api/generation/quota` (`membership.selectors.quota_status`).
+
+The floors are upper bounds: no implementation of those endpoints that keeps their round trips to Redis and
+PostgreSQL can beat them under the same load, however little Python it runs around them.
+"""
 
 import os
+import uuid
 
 import django
 from django.conf import settings
@@ -11,12 +22,50 @@ from django.urls import path
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tunee.settings")
 django.setup()
 
+from accounts.tokens import SESSION_CLAIM, access_token_decode, session_auth_state  # noqa: E402  (after setup)
+from membership.selectors import quota_status  # noqa: E402
+from tunee.api.throttles import parse_rate  # noqa: E402
+
 
 def bare(request):
     return JsonResponse({"code": 0, "message": "ok", "data": {"ok": True}, "timestamp": 0})
 
 
-urlpatterns = [path("bare", bare)]
+class _User:
+    __slots__ = ("pk",)
+
+    def __init__(self, pk):
+        self.pk = pk
+
+
+def _session(request):
+    token = access_token_decode(request.headers["Authorization"].split()[1])
+    limit, period = parse_rate(settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["user"])
+    counts = [(f"user:u:{token['sub']}", limit, period)]  # the UserRateThrottle's key (tunee.api.throttles)
+    state, _ = session_auth_state(token[SESSION_CLAIM], token["sub"], counts=counts)
+    if state is None:
+        return None
+    return _User(uuid.UUID(state.user_id))
+
+
+def floor_session(request):
+    user = _session(request)
+    if user is None:
+        return JsonResponse({"code": 2001, "message": "revoked", "data": None, "timestamp": 0}, status=401)
+    return JsonResponse({"code": 0, "message": "ok", "data": {"id": str(user.pk)}, "timestamp": 0})
+
+
+def floor_quota(request):
+    user = _session(request)
+    if user is None:
+        return JsonResponse({"code": 2001, "message": "revoked", "data": None, "timestamp": 0}, status=401)
+    status = quota_status(user=user)
+    data = {"date": status.day.isoformat(), "dailyLimit": status.daily_limit, "usedToday": status.used,
+            "remainingToday": status.remaining, "points": status.points}  # fmt: skip
+    return JsonResponse({"code": 0, "message": "ok", "data": data, "timestamp": 0})
+
+
+urlpatterns = [path("bare", bare), path("floor/session", floor_session), path("floor/quota", floor_quota)]
 settings.MIDDLEWARE = []
 settings.ROOT_URLCONF = __name__
 

@@ -12,7 +12,10 @@ What it does, in one run on this machine's PostgreSQL and Redis (both must be up
    middleware, one `JsonResponse`) with the same gunicorn settings, and loads them with wrk, alternating bare and
    endpoint `--rounds` times, every request with the next user's token (or the next fresh order, or work);
 4. prints req/s, p50, p99, the ratio to the bare view of the same round (median over the rounds), errors
-   (non-2xx answers and socket errors: there must be none) and the SQL queries one request of each kind makes.
+   (non-2xx answers and socket errors: there must be none), the SQL queries one request of each kind makes, and
+   each endpoint's target ratio (issue 11) with whether this run met it; then a line saying how many were met;
+5. measures the floors the same way (`bench/bare.py`: the session check alone, and the session check plus the
+   quota's query, with no middleware and no DRF): the most any implementation keeping those round trips could do.
 
 The throttle rates are raised for the run (the throttles still run; they must not refuse a load test). Nothing here
 is timed in a test: this is a measurement, run by hand.
@@ -47,6 +50,16 @@ DB_NAME = "tunee_bench"
 SERVICE_PORT = 8765
 BARE_PORT = 8766
 WRK_THREADS = 2
+# The ratios to the bare view each endpoint must reach (issue 11).
+TARGETS = {
+    "GET /api/generation/quota": 0.5,
+    "GET /api/user/me": 0.5,
+    "GET /api/works?pageSize=20": 0.3,
+    "GET /api/generation?pageSize=20": 0.3,
+    "POST /api/generation/create": 0.2,
+    "POST /api/works/:id/like": 0.2,
+    "POST /api/payment/wechat/notify": 0.2,
+}
 
 LUA = r"""
 local requests = {}
@@ -383,12 +396,18 @@ def main() -> None:
              "sample": ("POST", "/api/payment/wechat/notify", "", "text/xml", bodies[0]),
              "sample2": ("POST", "/api/payment/wechat/notify", "", "text/xml", bodies[1])},
         ]  # fmt: skip
+        cases += [
+            {"name": "floor: session check", "path": "/floor/session", "port": BARE_PORT, "floor": True,
+             "rows": [("GET", "/floor/session", t, "", "") for t in tokens]},
+            {"name": "floor: session check + quota query", "path": "/floor/quota", "port": BARE_PORT, "floor": True,
+             "rows": [("GET", "/floor/quota", t, "", "") for t in tokens]},
+        ]  # fmt: skip
         if args.only:
             wanted = {name.strip() for name in args.only.split(",")}
             cases = [case for case in cases if case["name"] in wanted or case["name"].split()[-1] in wanted]
         for case in cases:
             case.setdefault("sample", case["rows"][0])
-        queries = queries_per_request(cases)
+        queries = queries_per_request([case for case in cases if not case.get("floor")])
         from django.db import connections
 
         connections.close_all()
@@ -403,11 +422,12 @@ def main() -> None:
         rows = []
         for case in cases:
             requests_file = write_requests(work_dir / f"{abs(hash(case['name']))}.tsv", case["rows"])
-            wrk(SERVICE_PORT, case["path"], requests_file, lua, argparse.Namespace(**{**vars(args), "duration": 2}))
+            port = case.get("port", SERVICE_PORT)
+            wrk(port, case["path"], requests_file, lua, argparse.Namespace(**{**vars(args), "duration": 2}))
             ratios, results, bare_results = [], [], []
             for _ in range(args.rounds):
                 bare = wrk(BARE_PORT, "/bare", bare_rows, lua, args)
-                result = wrk(SERVICE_PORT, case["path"], requests_file, lua, args)
+                result = wrk(port, case["path"], requests_file, lua, args)
                 bare_results.append(bare)
                 results.append(result)
                 ratios.append(result["rps"] / bare["rps"])
@@ -426,15 +446,25 @@ def main() -> None:
             )
             print(f"  {case['name']}: {rows[-1][1]:.0f} req/s, ratio {rows[-1][3]:.3f}, errors {errors}", flush=True)
         print()
-        print("| endpoint | req/s | bare view | ratio | p50 | p99 | queries | errors |")
-        print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+        print("| endpoint | req/s | bare view | ratio | target | met | p50 | p99 | queries | errors |")
+        print("| --- | ---: | ---: | ---: | ---: | :---: | ---: | ---: | ---: | ---: |")
+        met = []
         for name, rps, bare, ratio, p50, p99, count, errors in rows:
-            cells = f"{rps:,.0f} | {bare:,.0f} | {ratio:.3f} | {p50:.1f} ms | {p99:.1f} ms | {count} | {errors}"
-            print(f"| `{name}` | {cells} |")
+            target = TARGETS.get(name)
+            if target is not None:
+                met.append(ratio >= target)
+            verdict = "" if target is None else "yes" if ratio >= target else "no"
+            cells = (
+                f"{rps:,.0f} | {bare:,.0f} | {ratio:.3f} | {'' if target is None else target} | {verdict} | "
+                f"{p50:.1f} ms | {p99:.1f} ms | {'' if count < 0 else count} | {errors}"
+            )
+            print(f"| {name if name.startswith('floor') else f'`{name}`'} | {cells} |")
         print(
             f"\n{args.workers} gunicorn workers, wrk -t{WRK_THREADS} -c{args.connections}, {args.duration} s x "
             f"{args.rounds} rounds, {args.users} users' tokens rotating, {args.works} works; logs in {work_dir}"
         )
+        if met:
+            print(f"targets met: {sum(met)} of {len(met)}" + (" — every target met" if all(met) else ""))
         if any(row[-1] for row in rows):
             raise SystemExit("some requests were answered with an error")
     finally:
