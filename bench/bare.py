@@ -66,9 +66,17 @@ def floor_quota(request):
 
 
 urlpatterns = [path("bare", bare), path("floor/session", floor_session), path("floor/quota", floor_quota)]
-settings.MIDDLEWARE = []
-settings.ROOT_URLCONF = __name__
 
-from django.core.handlers.wsgi import WSGIHandler  # noqa: E402  (after the settings above)
 
-application = WSGIHandler()
+def __getattr__(name):
+    """`application`, built when gunicorn asks for it (not on import: the views above can be imported and tested
+    without emptying the importing process's middleware)."""
+    if name != "application":
+        raise AttributeError(name)
+    from django.core.handlers.wsgi import WSGIHandler
+
+    settings.MIDDLEWARE = []
+    settings.ROOT_URLCONF = __name__
+    global application
+    application = WSGIHandler()
+    return application
