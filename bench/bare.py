@@ -6,6 +6,7 @@
   revocation or the rate limits — the access token verified, and the login session's state read and the user's
   rate counted in one Redis call (`accounts.tokens.session_auth_state`, the very function the API calls).
 - `/floor/quota`: that, plus the one query of `GET /api/generation/quota` (`membership.selectors.quota_status`).
+- `/floor/profile`: the session check plus the one query of `GET /api/user/me` (`accounts.selectors.user_for_profile`).
 
 The floors are upper bounds: no implementation of those endpoints that keeps their round trips to Redis and
 PostgreSQL can beat them under the same load, however little Python it runs around them.
@@ -22,6 +23,7 @@ from django.urls import path
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tunee.settings")
 django.setup()
 
+from accounts.selectors import user_for_profile  # noqa: E402  (after setup)
 from accounts.tokens import SESSION_CLAIM, access_token_decode, session_auth_state  # noqa: E402  (after setup)
 from membership.selectors import quota_status  # noqa: E402
 from tunee.api.throttles import parse_rate  # noqa: E402
@@ -38,34 +40,46 @@ class _User:
         self.pk = pk
 
 
-def _session(request):
-    token = access_token_decode(request.headers["Authorization"].split()[1])
-    limit, period = parse_rate(settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["user"])
-    counts = [(f"user:u:{token['sub']}", limit, period)]  # the UserRateThrottle's key (tunee.api.throttles)
-    state, _ = session_auth_state(token[SESSION_CLAIM], token["sub"], counts=counts)
-    if state is None:
-        return None
-    return _User(uuid.UUID(state.user_id))
+def _session(view):
+    """The answer with `view(user)` as its data when the request's access token names a live session; a 401 when
+    the session was revoked."""
+
+    def checked(request):
+        token = access_token_decode(request.headers["Authorization"].split()[1])
+        limit, period = parse_rate(settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["user"])
+        counts = [(f"user:u:{token['sub']}", limit, period)]  # the UserRateThrottle's key (tunee.api.throttles)
+        state, _ = session_auth_state(token[SESSION_CLAIM], token["sub"], counts=counts)
+        if state is None:
+            return JsonResponse({"code": 2001, "message": "revoked", "data": None, "timestamp": 0}, status=401)
+        return JsonResponse({"code": 0, "message": "ok", "data": view(_User(uuid.UUID(state.user_id))), "timestamp": 0})
+
+    return checked
 
 
-def floor_session(request):
-    user = _session(request)
-    if user is None:
-        return JsonResponse({"code": 2001, "message": "revoked", "data": None, "timestamp": 0}, status=401)
-    return JsonResponse({"code": 0, "message": "ok", "data": {"id": str(user.pk)}, "timestamp": 0})
+@_session
+def floor_session(user):
+    return {"id": str(user.pk)}
 
 
-def floor_quota(request):
-    user = _session(request)
-    if user is None:
-        return JsonResponse({"code": 2001, "message": "revoked", "data": None, "timestamp": 0}, status=401)
+@_session
+def floor_quota(user):
     status = quota_status(user=user)
-    data = {"date": status.day.isoformat(), "dailyLimit": status.daily_limit, "usedToday": status.used,
+    return {"date": status.day.isoformat(), "dailyLimit": status.daily_limit, "usedToday": status.used,
             "remainingToday": status.remaining, "points": status.points}  # fmt: skip
-    return JsonResponse({"code": 0, "message": "ok", "data": data, "timestamp": 0})
 
 
-urlpatterns = [path("bare", bare), path("floor/session", floor_session), path("floor/quota", floor_quota)]
+@_session
+def floor_profile(user):
+    profile = user_for_profile(user_id=user.pk)
+    return {"id": str(profile.pk), "username": profile.username, "usedToday": profile.ent_used or 0}
+
+
+urlpatterns = [
+    path("bare", bare),
+    path("floor/session", floor_session),
+    path("floor/quota", floor_quota),
+    path("floor/profile", floor_profile),
+]
 
 
 def __getattr__(name):

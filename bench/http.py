@@ -15,7 +15,8 @@ What it does, in one run on this machine's PostgreSQL and Redis (both must be up
    (non-2xx answers and socket errors: there must be none), the SQL queries one request of each kind makes, and
    each endpoint's target ratio (issue 11) with whether this run met it; then a line saying how many were met;
 5. measures the floors the same way (`bench/bare.py`: the session check alone, and the session check plus the
-   quota's query, with no middleware and no DRF): the most any implementation keeping those round trips could do.
+   quota's or the profile's query, with no middleware and no DRF): the most any implementation keeping those round
+   trips could do.
 
 The throttle rates are raised for the run (the throttles still run; they must not refuse a load test). Nothing here
 is timed in a test: this is a measurement, run by hand.
@@ -401,6 +402,8 @@ def main() -> None:
              "rows": [("GET", "/floor/session", t, "", "") for t in tokens]},
             {"name": "floor: session check + quota query", "path": "/floor/quota", "port": BARE_PORT, "floor": True,
              "rows": [("GET", "/floor/quota", t, "", "") for t in tokens]},
+            {"name": "floor: session check + profile query", "path": "/floor/profile", "port": BARE_PORT, "floor": True,
+             "rows": [("GET", "/floor/profile", t, "", "") for t in tokens]},
         ]  # fmt: skip
         if args.only:
             wanted = {name.strip() for name in args.only.split(",")}

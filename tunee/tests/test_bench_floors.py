@@ -59,3 +59,10 @@ def test_the_quota_floor_reads_the_quota_the_api_shows(floors, user, auth_api):
     api = auth_api.get("/api/generation/quota").json()["data"]
     shown = (api["usedToday"], api["remainingToday"], api["dailyLimit"])
     assert shown == (1, data["remainingToday"], data["dailyLimit"])
+
+
+def test_the_profile_floor_reads_the_profile_row(floors, user):
+    response = floors.floor_profile(get("/floor/profile", tokens_for(user).access_token))
+
+    assert response.status_code == 200
+    assert json.loads(response.content)["data"] == {"id": str(user.pk), "username": user.username, "usedToday": 0}
