@@ -23,10 +23,12 @@ from django.urls import path
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tunee.settings")
 django.setup()
 
+from rest_framework.views import APIView  # noqa: E402
+
 from accounts.selectors import user_for_profile  # noqa: E402  (after setup)
 from accounts.tokens import SESSION_CLAIM, access_token_decode, session_auth_state  # noqa: E402  (after setup)
 from membership.selectors import quota_status  # noqa: E402
-from tunee.api.throttles import parse_rate  # noqa: E402
+from tunee.api.throttles import user_counts  # noqa: E402
 
 
 def bare(request):
@@ -40,14 +42,16 @@ class _User:
         self.pk = pk
 
 
+_DEFAULT_VIEW = APIView()  # a view with the API's default throttles, as the quota and profile views have
+
+
 def _session(view):
     """The answer with `view(user)` as its data when the request's access token names a live session; a 401 when
     the session was revoked."""
 
     def checked(request):
         token = access_token_decode(request.headers["Authorization"].split()[1])
-        limit, period = parse_rate(settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["user"])
-        counts = [(f"user:u:{token['sub']}", limit, period)]  # the UserRateThrottle's key (tunee.api.throttles)
+        counts = user_counts(_DEFAULT_VIEW, token["sub"])  # the rates the API's default throttles count
         state, _ = session_auth_state(token[SESSION_CLAIM], token["sub"], counts=counts)
         if state is None:
             return JsonResponse({"code": 2001, "message": "revoked", "data": None, "timestamp": 0}, status=401)
